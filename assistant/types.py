@@ -1,0 +1,162 @@
+"""Typed, frozen domain objects that travel between layers.
+
+ingest produces ``Review`` / ``Document`` / ``Chunk``; the store returns ``Hit``; the assistant
+produces ``Citation`` and ``Answer``. Chroma and LangChain objects are converted at their boundary,
+never passed on. This module is a leaf: it imports nothing from the rest of Casebook.
+
+Offsets (``start``/``end``) are always character offsets into the *normalised* text of the source
+file (see ``ingest.sources.normalise``), so ``source_text[start:end] == text`` can always be checked.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from typing import Literal
+
+Kind = Literal["case_review", "briefing", "guidance", "document"]
+KINDS: tuple[str, ...] = ("case_review", "briefing", "guidance", "document")
+NATIONS: tuple[str, ...] = (
+    "England",
+    "Wales",
+    "Scotland",
+    "Northern Ireland",
+    "Channel Islands",
+    "Isle of Man",
+    "unknown",
+)
+AGE_BANDS: tuple[str, ...] = ("unborn", "under 1", "1-4", "5-10", "11-15", "16-17", "multiple/unknown")
+OUTCOMES: tuple[str, ...] = ("death", "serious harm", "other")
+REPORT_TYPES: tuple[str, ...] = ("overview report", "executive summary")
+
+
+@dataclass(frozen=True)
+class Section:
+    """A natural unit of a document: a review's summary / learning / recommendations, or a
+    briefing section under its heading path."""
+
+    name: str
+    start: int
+    end: int
+    heading_path: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Review:
+    """One NSPCC case-review listing entry."""
+
+    review_id: str
+    year: int
+    area: str
+    nation: str
+    title: str
+    heading: str
+    summary: str
+    learning: str
+    recommendations: str
+    keywords: tuple[str, ...]
+    report_type: str | None
+    age_months: float | None
+    age_band: str
+    outcome: str
+    source_file: str
+    start: int
+    end: int
+    sections: tuple[Section, ...]
+
+
+@dataclass(frozen=True)
+class DocMeta:
+    """What retrieval filters on and citations show."""
+
+    year: int | None = None
+    area: str | None = None
+    nation: str = "unknown"
+    age_months: float | None = None
+    age_band: str = "multiple/unknown"
+    outcome: str = "other"
+    keywords: tuple[str, ...] = ()
+    report_type: str | None = None
+    url: str | None = None
+    publisher: str | None = None
+
+
+@dataclass(frozen=True)
+class Document:
+    """A unit of ingest: one review, one briefing, one kept page, or one user file."""
+
+    doc_id: str
+    kind: str
+    title: str
+    heading: str
+    source_file: str
+    source_text: str = field(repr=False)
+    start: int
+    end: int
+    sections: tuple[Section, ...]
+    meta: DocMeta = DocMeta()
+
+    @property
+    def text(self) -> str:
+        return self.source_text[self.start : self.end]
+
+    def fingerprint(self, salt: str) -> str:
+        """Changes whenever anything that ends up in the index would change."""
+        h = hashlib.sha256(salt.encode())
+        for part in (self.kind, self.title, self.heading, self.source_file, repr(self.meta), repr(self.sections)):
+            h.update(part.encode())
+            h.update(b"\0")
+        h.update(self.text.encode())
+        return h.hexdigest()
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """An exact slice ``source_text[start:end]`` of a document's source, with its parent's metadata."""
+
+    chunk_id: str
+    doc_id: str
+    index: int
+    text: str
+    start: int
+    end: int
+    section: str
+    heading_path: tuple[str, ...]
+    kind: str
+    title: str
+    heading: str
+    source_file: str
+    meta: DocMeta
+
+    @property
+    def embed_text(self) -> str:
+        """What the embedder sees: the passage with its context, so a learning point is found by the
+        review it belongs to as well as by its own words. Never shown or quoted."""
+        context = " › ".join(self.heading_path) if self.heading_path else self.heading
+        label = f" ({self.section})" if self.section and self.section not in context else ""
+        return f"{context}{label}: {self.text}"
+
+
+@dataclass(frozen=True)
+class Exclusion:
+    """A page ingest chose not to index, and why."""
+
+    source_file: str
+    title: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class SourceProblem:
+    """A file ingest could not read, and why."""
+
+    path: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class Hit:
+    """A retrieved chunk and its score (higher is better; the scale depends on who scored it)."""
+
+    chunk: Chunk
+    score: float
