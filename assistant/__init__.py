@@ -1,0 +1,34 @@
+"""Casebook: question answering over UK child safeguarding case reviews, with citations.
+
+    from assistant import Casebook
+    answer = Casebook().ask("what did reviews say about bruising in non-mobile babies?")
+
+The package's leaf modules (settings, errors, types) are imported by every layer, so the names
+below are loaded lazily: importing ``assistant.types`` does not pull in Chroma or the model.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+__all__ = ["Answer", "Casebook", "CasebookRetriever", "Filters", "load_settings"]
+
+
+def __getattr__(name: str) -> Any:
+    if name == "Casebook":
+        from assistant.casebook import Casebook
+
+        return Casebook
+    if name == "CasebookRetriever":
+        from assistant.langchain import CasebookRetriever
+
+        return CasebookRetriever
+    if name in ("Answer", "Filters"):
+        from assistant import types
+
+        return getattr(types, name)
+    if name == "load_settings":
+        from assistant.settings import load_settings
+
+        return load_settings
+    raise AttributeError(name)

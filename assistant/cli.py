@@ -17,6 +17,7 @@ from typing import Any
 
 from assistant.errors import CasebookError
 from assistant.settings import Settings, load_settings
+from assistant.types import AGE_BANDS, KINDS, NATIONS, OUTCOMES, Filters
 
 
 def _print_json(data: Any) -> None:
@@ -55,6 +56,99 @@ def cmd_stats(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def _filters(args: argparse.Namespace) -> Filters:
+    return Filters(
+        year_from=args.year_from,
+        year_to=args.year_to,
+        nation=tuple(args.nation or ()),
+        age_band=tuple(args.age_band or ()),
+        outcome=tuple(args.outcome or ()),
+        keyword=tuple(args.keyword or ()),
+        kind=tuple(args.kind or ()),
+    )
+
+
+def _add_filters(p: argparse.ArgumentParser) -> None:
+    g = p.add_argument_group("filters (repeat a flag to allow several values)")
+    g.add_argument("--year-from", type=int, metavar="YEAR", help="published in or after YEAR")
+    g.add_argument("--year-to", type=int, metavar="YEAR", help="published in or before YEAR")
+    g.add_argument("--nation", action="append", help=" | ".join(NATIONS))
+    g.add_argument("--age-band", action="append", help=" | ".join(AGE_BANDS))
+    g.add_argument("--outcome", action="append", help=" | ".join(OUTCOMES))
+    g.add_argument("--keyword", action="append", help="an NSPCC keyword label, e.g. 'domestic abuse'")
+    g.add_argument("--kind", action="append", help=" | ".join(KINDS))
+
+
+def _casebook(settings: Settings) -> Any:
+    from assistant.casebook import Casebook
+
+    return Casebook(settings, on_ingest=lambda msg: print(f"casebook: {msg}", file=sys.stderr))
+
+
+def cmd_search(args: argparse.Namespace, settings: Settings) -> int:
+    from assistant.answer import source_dict
+
+    cb = _casebook(settings)
+    hits = cb.search(args.query, k=args.k, filters=_filters(args))
+    if args.json:
+        _print_json({"query": args.query, "results": [source_dict(h) for h in hits]})
+        return 0
+    for i, h in enumerate(hits, 1):
+        c = h.best
+        print(f"{i:2}. {c.heading}  [{c.kind}, {c.section}]  score {h.score:.4f}")
+        print("    " + c.text[:300].replace("\n", " ") + ("…" if len(c.text) > 300 else ""))
+    if not hits:
+        print("no results")
+    return 0
+
+
+def _print_answer(answer: Any) -> None:
+    from assistant.answer import describe_filters
+
+    if answer.safety_notice:
+        print(f"!! {answer.safety_notice}\n")
+    note = describe_filters(answer.filters)
+    if note:
+        print(f"({note})\n")
+    print(answer.text)
+    if answer.citations:
+        print("\nSources:")
+        for c in answer.citations:
+            m = c.chunk.meta
+            extra = ", ".join(x for x in (c.chunk.kind.replace("_", " "), m.report_type or "") if x)
+            print(f"[{c.n}] {c.chunk.heading} ({extra}) — {c.chunk.source_file}:{c.quote_start}-{c.quote_end}")
+
+
+def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
+    from assistant.answer import answer_dict
+
+    cb = _casebook(settings)
+    filters = _filters(args)
+    if args.question is None:
+        return _interactive(cb, filters)
+    answer = cb.ask(args.question, filters=filters)
+    if args.json:
+        _print_json(answer_dict(answer))
+    else:
+        _print_answer(answer)
+    return 0
+
+
+def _interactive(cb: Any, filters: Filters) -> int:
+    print("Casebook: ask about UK child safeguarding case reviews (empty line or Ctrl-D to quit).")
+    while True:
+        try:
+            question = input("\n? ").strip()
+        except EOFError:
+            return 0
+        if not question:
+            return 0
+        try:
+            _print_answer(cb.ask(question, filters=filters))
+        except CasebookError as exc:
+            print(f"casebook: {exc}")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="casebook",
@@ -68,6 +162,19 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--rebuild", action="store_true", help="start the index afresh")
     p.add_argument("--json", action="store_true", help="print the report as JSON")
     p.set_defaults(func=cmd_ingest)
+
+    p = sub.add_parser("search", help="the reviews and passages that match a query")
+    p.add_argument("query")
+    p.add_argument("--k", type=int, default=10, help="how many sources (default 10)")
+    p.add_argument("--json", action="store_true")
+    _add_filters(p)
+    p.set_defaults(func=cmd_search)
+
+    p = sub.add_parser("ask", help="a short answer in which every sentence cites a review (no question: interactive)")
+    p.add_argument("question", nargs="?")
+    p.add_argument("--json", action="store_true")
+    _add_filters(p)
+    p.set_defaults(func=cmd_ask)
 
     p = sub.add_parser("stats", help="what the index holds")
     p.add_argument("--json", action="store_true")

@@ -160,3 +160,74 @@ class Hit:
 
     chunk: Chunk
     score: float
+
+
+@dataclass(frozen=True)
+class Filters:
+    """What a question is restricted to. Empty tuples and None mean "any"."""
+
+    year_from: int | None = None
+    year_to: int | None = None
+    nation: tuple[str, ...] = ()
+    age_band: tuple[str, ...] = ()
+    outcome: tuple[str, ...] = ()
+    keyword: tuple[str, ...] = ()
+    kind: tuple[str, ...] = ()
+
+    def is_empty(self) -> bool:
+        return self == Filters()
+
+    def matches(self, chunk: Chunk) -> bool:
+        m = chunk.meta
+        if self.year_from is not None and (m.year is None or m.year < self.year_from):
+            return False
+        if self.year_to is not None and (m.year is None or m.year > self.year_to):
+            return False
+        if self.nation and m.nation not in self.nation:
+            return False
+        if self.age_band and m.age_band not in self.age_band:
+            return False
+        if self.outcome and m.outcome not in self.outcome:
+            return False
+        if self.kind and chunk.kind not in self.kind:
+            return False
+        if self.keyword:
+            have = {k.lower() for k in m.keywords}
+            if not any(k in have for k in self.keyword):
+                return False
+        return True
+
+
+@dataclass(frozen=True)
+class ReviewHit:
+    """One source (review, briefing, page) found for a question, with its best passages."""
+
+    doc_id: str
+    score: float
+    passages: tuple[Hit, ...]
+
+    @property
+    def best(self) -> Chunk:
+        return self.passages[0].chunk
+
+
+@dataclass(frozen=True)
+class Citation:
+    n: int
+    chunk: Chunk
+    quote: str
+    quote_start: int  # offsets of the quote in the normalised source text
+    quote_end: int
+
+
+@dataclass(frozen=True)
+class Answer:
+    question: str
+    text: str
+    refused: bool
+    safety_notice: str | None
+    citations: tuple[Citation, ...]
+    sources: tuple[ReviewHit, ...]
+    filters: Filters = Filters()
+    standalone_question: str | None = None
+    notes: tuple[str, ...] = ()

@@ -50,6 +50,9 @@ class MiniLMEmbedder:
     def __init__(self, model_path: str = "", batch_size: int = 64) -> None:
         offline()
         from sentence_transformers import SentenceTransformer
+        from transformers.utils import logging as hf_logging
+
+        hf_logging.disable_progress_bar()  # "Loading weights" would print on every start
 
         path = model_path or packaged_model_path()
         if not os.path.isdir(path):

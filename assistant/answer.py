@@ -1,0 +1,276 @@
+"""Retrieved reviews → a grounded answer, composed without any LLM.
+
+Consumes ``ReviewHit`` records; produces an ``Answer`` whose every sentence carries [n] markers and
+whose every citation holds a quote cut verbatim from a retrieved passage (so from the source text:
+passages are exact slices). The wording comes from prompts/answer.toml. Also: refusal when nothing
+relevant was found, the live-concern safety notice, and the JSON shapes of ``ask`` and ``search``.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from assistant.retrieve import expand_question, matched_groups, tokens
+from assistant.types import Answer, Chunk, Citation, Filters, ReviewHit
+
+PROMPTS = Path(__file__).resolve().parents[1] / "prompts"
+MAX_POINTS = 6
+MAX_QUOTE_CHARS = 320
+GROUP_SIMILARITY = 0.34
+# Markers that open a part of a review; a quote starts after them.
+_LEAD = re.compile(
+    r"^(?:(?:key )?learning|findings|lessons|recommendations?)\b[^:;.\n]{0,60}:\s*(?:(?:includes?|include)\s*:\s*)?|"
+    r"^(?:[-*•➤]|\d{1,2}[.)])\s+|^(?:and|or)\s+",
+    re.IGNORECASE,
+)
+_CLAUSE = re.compile(r"(?<=;)\s+|(?<=[.!?])\s+(?=[A-Z0-9“‘\"'(])|\n+")
+
+
+@lru_cache(maxsize=1)
+def templates() -> dict[str, Any]:
+    with open(PROMPTS / "answer.toml", "rb") as fh:
+        return tomllib.load(fh)
+
+
+@lru_cache(maxsize=1)
+def _safety() -> tuple[str, tuple[re.Pattern[str], ...]]:
+    with open(PROMPTS / "safety.toml", "rb") as fh:
+        data = tomllib.load(fh)
+    return data["notice"], tuple(re.compile(p, re.IGNORECASE) for p in data["patterns"])
+
+
+def safety_notice(question: str) -> str | None:
+    """The notice when a question describes a current situation about a specific child."""
+    notice, patterns = _safety()
+    return notice if any(p.search(question) for p in patterns) else None
+
+
+def _stems(text: str) -> set[str]:
+    return {t[:6] for t in tokens(text) if len(t) > 2}
+
+
+@dataclass(frozen=True)
+class _Point:
+    hit: ReviewHit
+    chunk: Chunk
+    quote: str
+    offset: int  # of the quote within chunk.text
+    score: float
+
+
+def clauses(chunk: Chunk) -> list[tuple[int, str]]:
+    """(offset, text) of each clause of a passage with its lead-in marker and end punctuation cut."""
+    out: list[tuple[int, str]] = []
+    text = chunk.text
+    pos = 0
+    for m in [*_CLAUSE.finditer(text), None]:
+        end = m.start() if m else len(text)
+        start = pos
+        piece = text[start:end]
+        while True:
+            lead = _LEAD.match(piece)
+            if not lead or not lead.group(0):
+                break
+            start += lead.end()
+            piece = text[start:end]
+        stripped = piece.rstrip(" ;.,:")
+        lead_ws = len(stripped) - len(stripped.lstrip())
+        stripped = stripped.strip()
+        if len(stripped.split()) >= 4:
+            out.append((start + lead_ws, stripped))
+        pos = m.end() if m else len(text)
+    return out
+
+
+def _trim_quote(quote: str) -> str:
+    if len(quote) <= MAX_QUOTE_CHARS:
+        return quote
+    cut = quote.rfind(" ", 0, MAX_QUOTE_CHARS)
+    return quote[: cut if cut > 0 else MAX_QUOTE_CHARS].rstrip(" ,;:")
+
+
+def best_point(hit: ReviewHit, query_stems: set[str]) -> _Point:
+    """The clause of a document's retrieved passages that best matches the question; the passage
+    order breaks ties, and learning or recommendations are preferred over the case summary."""
+    best: _Point | None = None
+    for rank, passage in enumerate(hit.passages):
+        chunk = passage.chunk
+        for offset, clause in clauses(chunk):
+            overlap = len(_stems(clause) & query_stems)
+            section_bonus = 1.5 if chunk.section in ("learning", "recommendations") else 0.0
+            score = overlap + section_bonus - 0.3 * rank
+            if best is None or score > best.score:
+                quote = _trim_quote(clause)
+                best = _Point(hit=hit, chunk=chunk, quote=quote, offset=offset, score=score)
+    if best is None:  # a passage too short to have a clause: quote it whole
+        chunk = hit.best
+        best = _Point(hit=hit, chunk=chunk, quote=_trim_quote(chunk.text.strip()), offset=chunk.text.find(chunk.text.strip()), score=0)
+    return best
+
+
+def _display_heading(chunk: Chunk) -> str:
+    return chunk.heading if chunk.kind == "case_review" else " › ".join(chunk.heading_path[:2]) or chunk.title
+
+
+def _groups(points: Sequence[_Point]) -> list[list[int]]:
+    """Indexes of points that say much the same thing (stem overlap), first come first."""
+    stems = [_stems(p.quote) for p in points]
+    groups: list[list[int]] = []
+    for i, s in enumerate(stems):
+        for g in groups:
+            t = stems[g[0]]
+            if s and t and len(s & t) / len(s | t) >= GROUP_SIMILARITY:
+                g.append(i)
+                break
+        else:
+            groups.append([i])
+    return groups
+
+
+def _years(hits: Sequence[ReviewHit]) -> str:
+    years = sorted({h.best.meta.year for h in hits if h.best.meta.year})
+    if not years:
+        return ""
+    return f", published {years[0]}," if years[0] == years[-1] else f", published {years[0]}–{years[-1]},"
+
+
+def compose(question: str, hits: Sequence[ReviewHit], filters: Filters = Filters()) -> Answer:
+    """The extractive answer: an overview sentence, then one cited point per source (grouped where
+    several sources say the same thing)."""
+    notice = safety_notice(question)
+    if not hits:
+        return refusal(question, notice, filters)
+    t = templates()
+    query_stems = _stems(expand_question(question, matched_groups(question)))
+    points = [best_point(h, query_stems) for h in hits[:MAX_POINTS]]
+
+    citations = [
+        Citation(
+            n=i + 1,
+            chunk=p.chunk,
+            quote=p.quote,
+            quote_start=p.chunk.start + p.offset,
+            quote_end=p.chunk.start + p.offset + len(p.quote),
+        )
+        for i, p in enumerate(points)
+    ]
+    reviews = sum(1 for p in points if p.chunk.kind == "case_review")
+    others = len(points) - reviews
+    sources = " and ".join(
+        part
+        for part in (
+            f"{reviews} case review{'s' if reviews != 1 else ''}" if reviews else "",
+            f"{others} other source{'s' if others != 1 else ''}" if others else "",
+        )
+        if part
+    )
+    markers = "".join(f"[{c.n}]" for c in citations)
+    sentences = [t["overview"].format(sources=sources, years=_years(hits[:MAX_POINTS]), markers=markers)]
+    for group in _groups(points):
+        first = points[group[0]]
+        if len(group) > 1:
+            sentences.append(
+                t["group"].format(
+                    count=len(group),
+                    heading=_display_heading(first.chunk),
+                    quote=first.quote,
+                    markers="".join(f"[{i + 1}]" for i in group),
+                )
+            )
+        else:
+            template = t["point"].get(first.chunk.section if first.chunk.kind == "case_review" else "other", t["point"]["other"])
+            sentences.append(template.format(heading=_display_heading(first.chunk), quote=first.quote, marker=f"[{group[0] + 1}]"))
+    return Answer(
+        question=question,
+        text="\n".join(sentences),
+        refused=False,
+        safety_notice=notice,
+        citations=tuple(citations),
+        sources=tuple(hits),
+        filters=filters,
+    )
+
+
+def refusal(question: str, notice: str | None, filters: Filters, *, reviews: int = 361, years: str = "2019–2025") -> Answer:
+    text = templates()["refusal"]["text"].format(reviews=reviews, years=years)
+    return Answer(question=question, text=text, refused=True, safety_notice=notice, citations=(), sources=(), filters=filters)
+
+
+def describe_filters(filters: Filters) -> str | None:
+    """"filtered to infants under 1, 2019–2023" — said with the answer, so nobody forgets a filter."""
+    if filters.is_empty():
+        return None
+    parts: list[str] = []
+    if filters.age_band:
+        parts.append("children aged " + " or ".join(filters.age_band))
+    if filters.year_from and filters.year_to:
+        parts.append(f"published {filters.year_from}–{filters.year_to}")
+    elif filters.year_from:
+        parts.append(f"published {filters.year_from} or later")
+    elif filters.year_to:
+        parts.append(f"published up to {filters.year_to}")
+    for label, values in (("in", filters.nation), ("outcome", filters.outcome), ("keyword", filters.keyword), ("kind", filters.kind)):
+        if values:
+            parts.append(f"{label} " + " or ".join(values))
+    return "Filtered to " + ", ".join(parts) + "."
+
+
+# JSON shapes (the names are a public contract: see the README).
+def chunk_fields(chunk: Chunk) -> dict[str, Any]:
+    return {
+        "source_id": chunk.doc_id,
+        "title": _display_heading(chunk) if chunk.kind == "case_review" else chunk.title,
+        "year": chunk.meta.year,
+        "area": chunk.meta.area,
+        "kind": chunk.kind,
+    }
+
+
+def citation_dict(c: Citation) -> dict[str, Any]:
+    return {
+        "n": c.n,
+        **chunk_fields(c.chunk),
+        "quote": c.quote,
+        "url": c.chunk.meta.url,
+        "report_type": c.chunk.meta.report_type,
+        "section": c.chunk.section,
+        "chunk_id": c.chunk.chunk_id,
+        "source_file": c.chunk.source_file,
+        "quote_start": c.quote_start,
+        "quote_end": c.quote_end,
+        "passage": c.chunk.text,
+    }
+
+
+def source_dict(hit: ReviewHit) -> dict[str, Any]:
+    chunk = hit.best
+    return {
+        **chunk_fields(chunk),
+        "score": round(hit.score, 6),
+        "text": chunk.text,
+        "chunk_id": chunk.chunk_id,
+        "section": chunk.section,
+        "age_band": chunk.meta.age_band,
+        "outcome": chunk.meta.outcome,
+        "nation": chunk.meta.nation,
+        "keywords": list(chunk.meta.keywords),
+    }
+
+
+def answer_dict(answer: Answer) -> dict[str, Any]:
+    return {
+        "question": answer.question,
+        "answer": answer.text,
+        "refused": answer.refused,
+        "safety_notice": answer.safety_notice,
+        "filters": describe_filters(answer.filters),
+        "standalone_question": answer.standalone_question,
+        "citations": [citation_dict(c) for c in answer.citations],
+        "sources": [source_dict(h) for h in answer.sources],
+    }

@@ -1,0 +1,104 @@
+"""The Python API: ``Casebook(settings).ask(question)`` / ``.search(query)``.
+
+Consumes settings (and, for tests, an ``Embedder``); owns the store and the retriever; produces
+``Answer`` and ``ReviewHit`` objects. Validates input here, once, for every surface. When nothing is
+indexed it indexes the bundled collection first (``auto_ingest``), or says which command to run.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+
+from assistant.answer import compose, refusal
+from assistant.errors import IndexNotReady, InputError
+from assistant.retrieve import Retriever, check_filters
+from assistant.settings import Settings, load_settings
+from assistant.types import Answer, Filters, ReviewHit
+from vectorstore.embedder import Embedder, load_embedder
+from vectorstore.store import Store
+
+MAX_QUESTION_CHARS = 2000
+# Below this cosine similarity, and with no safeguarding vocabulary in the question, nothing in the
+# collection is about the question: refuse rather than quote the nearest unrelated passage.
+# Calibrated on the bundled collection (unrelated questions score 0.08–0.25, in-scope 0.38–0.75).
+MIN_SIMILARITY = 0.30
+
+
+def check_question(question: str) -> str:
+    q = question.strip() if isinstance(question, str) else ""
+    if not q:
+        raise InputError("the question is empty; ask about the case reviews, e.g. 'what did reviews say about bruising in non-mobile babies?'")
+    if len(q) > MAX_QUESTION_CHARS:
+        raise InputError(f"the question is {len(q):,} characters; the limit is {MAX_QUESTION_CHARS:,}, so shorten it to the question itself")
+    return q
+
+
+class Casebook:
+    def __init__(
+        self,
+        settings: Settings | None = None,
+        *,
+        embedder: Embedder | None = None,
+        auto_ingest: bool = True,
+        on_ingest: Callable[[str], None] | None = None,
+    ) -> None:
+        self.settings = settings or load_settings()
+        self._embedder = embedder
+        self.auto_ingest = auto_ingest
+        self._on_ingest = on_ingest
+        self._retriever: Retriever | None = None
+        self._lock = threading.Lock()
+
+    @property
+    def embedder(self) -> Embedder:
+        if self._embedder is None:
+            self._embedder = load_embedder(self.settings.embed_model, self.settings.embed_batch_size)
+        return self._embedder
+
+    @property
+    def retriever(self) -> Retriever:
+        with self._lock:
+            if self._retriever is None:
+                store = Store(self.settings)
+                if store.count() == 0:
+                    if not self.auto_ingest:
+                        raise IndexNotReady("nothing is indexed yet; run `casebook ingest` first")
+                    from ingest.pipeline import run_ingest
+
+                    if self._on_ingest:
+                        self._on_ingest("nothing is indexed yet: indexing the bundled collection first (about a minute)")
+                    run_ingest(self.settings, embedder=self.embedder, progress=False)
+                self._retriever = Retriever(store, self.embedder)
+            return self._retriever
+
+    def refresh(self) -> None:
+        """Re-read the index (after an ingest in this process)."""
+        with self._lock:
+            self._retriever = None
+
+    def check_filters(self, filters: Filters) -> Filters:
+        return check_filters(filters, self.retriever.keywords)
+
+    def search(self, query: str, k: int = 10, filters: Filters = Filters()) -> list[ReviewHit]:
+        query = check_question(query)
+        if k < 1 or k > 100:
+            raise InputError(f"k: expected 1 to 100 results, got {k}")
+        return self.retriever.search(query, k, self.check_filters(filters))
+
+    def ask(self, question: str, filters: Filters = Filters()) -> Answer:
+        question = check_question(question)
+        filters = self.check_filters(filters)
+        result = self.retriever.search_scored(question, 10, filters)
+        if not result.hits or (result.similarity < MIN_SIMILARITY and not result.vocabulary):
+            from assistant.answer import safety_notice
+
+            return refusal(question, safety_notice(question), filters, reviews=self._review_count(), years=self._years())
+        return compose(question, result.hits, filters)
+
+    def _review_count(self) -> int:
+        return len({c.doc_id for c in self.retriever.chunks if c.kind == "case_review"})
+
+    def _years(self) -> str:
+        years = sorted({c.meta.year for c in self.retriever.chunks if c.meta.year})
+        return f"{years[0]}–{years[-1]}" if years else "in several years"

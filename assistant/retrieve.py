@@ -1,0 +1,248 @@
+"""Questions → the reviews that answer them: hybrid, vocabulary-aware, filtered, review-level.
+
+Consumes the store (dense search in Chroma) and every stored chunk (for BM25, via bm25s); produces
+``ReviewHit`` records, one per review/document, each with its best passages. Ranked lists are fused
+with reciprocal rank fusion (RRF):
+
+  1. dense search on the question as asked;
+  2. dense search on the question expanded with the safeguarding vocabulary (prompts/vocabulary.toml);
+  3. BM25 on the expanded question (document text with its heading and NSPCC keywords);
+  4. reviews NSPCC labelled with a vocabulary group's keywords, or whose child is in the group's age
+     band, ordered by their dense score — how "non-mobile" finds a "4-month-old" with "bruising".
+
+Chunks are grouped by document afterwards, so several passages of one review never crowd out others.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+from assistant.errors import FilterError
+from assistant.types import AGE_BANDS, KINDS, NATIONS, OUTCOMES, Chunk, Filters, Hit, ReviewHit
+from vectorstore.embedder import Embedder
+from vectorstore.store import Store
+
+VOCABULARY = Path(__file__).resolve().parents[1] / "prompts" / "vocabulary.toml"
+RRF_K = 60
+_TOKEN = re.compile(r"[a-z0-9]+(?:'[a-z]+)?")
+STOPWORDS = frozenset(
+    "a an and are as at be been by did do does for from had has have how i in is it its me my of on or our "
+    "say said says that the their them there these they this to was we were what when where which who why "
+    "with would you your about reviews review case cases tell show any".split()
+)
+
+
+def tokens(text: str) -> list[str]:
+    return [t for t in _TOKEN.findall(text.lower()) if t not in STOPWORDS]
+
+
+def _norm(text: str) -> str:
+    return " " + " ".join(_TOKEN.findall(text.lower().replace("-", " "))) + " "
+
+
+@dataclass(frozen=True)
+class VocabularyGroup:
+    name: str
+    terms: tuple[str, ...]
+    expand: tuple[str, ...]
+    keywords: tuple[str, ...]
+    age_band: str | None
+
+
+@lru_cache(maxsize=1)
+def load_vocabulary(path: Path = VOCABULARY) -> tuple[VocabularyGroup, ...]:
+    with open(path, "rb") as fh:
+        data = tomllib.load(fh)
+    return tuple(
+        VocabularyGroup(
+            name=g["name"],
+            terms=tuple(g["terms"]),
+            expand=tuple(g.get("expand", ())),
+            keywords=tuple(k.lower() for k in g.get("keywords", ())),
+            age_band=g.get("age_band"),
+        )
+        for g in data["group"]
+    )
+
+
+def matched_groups(question: str) -> list[VocabularyGroup]:
+    q = _norm(question)
+    return [g for g in load_vocabulary() if any(_norm(t) in q for t in g.terms)]
+
+
+def expand_question(question: str, groups: Sequence[VocabularyGroup]) -> str:
+    extra: list[str] = []
+    q = _norm(question)
+    for g in groups:
+        for t in (*g.terms, *g.expand):
+            if _norm(t) not in q and t not in extra and len(t) > 3:
+                extra.append(t)
+    return question if not extra else question + " " + " ".join(extra)
+
+
+def check_filters(filters: Filters, known_keywords: Sequence[str] = ()) -> Filters:
+    """Unknown values raise FilterError naming the valid ones. Keyword filters are matched in lower case."""
+
+    def check(name: str, values: tuple[str, ...], valid: Sequence[str]) -> None:
+        for v in values:
+            if v not in valid:
+                raise FilterError(f"unknown {name} {v!r}; expected one of: {', '.join(valid)}")
+
+    check("nation", filters.nation, NATIONS)
+    bands = tuple(b.replace("–", "-") for b in filters.age_band)
+    check("age band", bands, AGE_BANDS)
+    check("outcome", filters.outcome, OUTCOMES)
+    check("kind", filters.kind, KINDS)
+    keywords = tuple(k.strip().lower() for k in filters.keyword)
+    if known_keywords:
+        import difflib
+
+        known = sorted(set(known_keywords))
+        for k in keywords:
+            if k not in known:
+                close = difflib.get_close_matches(k, known, n=8, cutoff=0.5)
+                hint = ", ".join(close) if close else ", ".join(known[:12]) + ", …"
+                raise FilterError(f"unknown keyword {k!r}; NSPCC keywords in the index include: {hint}")
+    if filters.year_from and filters.year_to and filters.year_from > filters.year_to:
+        raise FilterError(f"year range {filters.year_from}–{filters.year_to} is empty; expected from ≤ to")
+    return Filters(
+        year_from=filters.year_from,
+        year_to=filters.year_to,
+        nation=filters.nation,
+        age_band=bands,
+        outcome=filters.outcome,
+        keyword=keywords,
+        kind=filters.kind,
+    )
+
+
+def chroma_where(filters: Filters) -> dict[str, object] | None:
+    clauses: list[dict[str, object]] = []
+    if filters.year_from is not None:
+        clauses.append({"year": {"$gte": filters.year_from}})
+    if filters.year_to is not None:
+        clauses.append({"year": {"$lte": filters.year_to}})
+    for field_name, values in (
+        ("nation", filters.nation),
+        ("age_band", filters.age_band),
+        ("outcome", filters.outcome),
+        ("kind", filters.kind),
+    ):
+        if values:
+            clauses.append({field_name: {"$in": list(values)}})
+    if filters.keyword:
+        kw = [{"keywords": {"$contains": k}} for k in filters.keyword]
+        clauses.append(kw[0] if len(kw) == 1 else {"$or": kw})
+    if not clauses:
+        return None
+    return clauses[0] if len(clauses) == 1 else {"$and": clauses}
+
+
+@dataclass(frozen=True)
+class SearchResult:
+    hits: list[ReviewHit]
+    similarity: float  # cosine of the best dense passage for the question as asked
+    vocabulary: tuple[str, ...]  # the vocabulary groups the question used
+
+
+class Retriever:
+    """Hybrid retrieval over one index. Build once (it reads every chunk for BM25), query often."""
+
+    def __init__(self, store: Store, embedder: Embedder) -> None:
+        import bm25s
+
+        self.store = store
+        self.embedder = embedder
+        self.chunks: list[Chunk] = list(store.all_chunks())
+        self.by_id = {c.chunk_id: i for i, c in enumerate(self.chunks)}
+        self.keywords = sorted({k.lower() for c in self.chunks for k in c.meta.keywords})
+        corpus = [tokens(f"{c.heading} {c.text} {' '.join(c.meta.keywords)}") for c in self.chunks]
+        self._bm25 = bm25s.BM25()
+        if self.chunks:
+            self._bm25.index(corpus, show_progress=False)
+
+    # The three baselines the evaluation compares; `search` is Casebook's own.
+    def dense(self, query: str, k: int, filters: Filters = Filters(), vector: Sequence[float] | None = None) -> list[Hit]:
+        vec = vector if vector is not None else self.embedder.embed([query])[0]
+        return self.store.query(vec, k, chroma_where(filters))
+
+    def lexical(self, query: str, k: int, filters: Filters = Filters()) -> list[Hit]:
+        q = tokens(query)
+        if not q or not self.chunks:
+            return []
+        n = len(self.chunks)
+        wanted = n if not filters.is_empty() else min(n, k)
+        docs, scores = self._bm25.retrieve([q], k=wanted, show_progress=False, n_threads=1)
+        hits: list[Hit] = []
+        for idx, score in zip(docs[0], scores[0], strict=True):
+            if score <= 0:
+                break
+            chunk = self.chunks[int(idx)]
+            if filters.matches(chunk):
+                hits.append(Hit(chunk=chunk, score=float(score)))
+                if len(hits) >= k:
+                    break
+        return hits
+
+    def search(self, question: str, k: int = 10, filters: Filters = Filters(), pool: int = 60) -> list[ReviewHit]:
+        return self.search_scored(question, k, filters, pool).hits
+
+    def search_scored(self, question: str, k: int = 10, filters: Filters = Filters(), pool: int = 60) -> SearchResult:
+        """``search``, with the evidence the refusal decision needs."""
+        groups = matched_groups(question)
+        expanded = expand_question(question, groups)
+        texts = [question] if expanded == question else [question, expanded]
+        vectors = self.embedder.embed(texts)
+        lists: list[list[Hit]] = [self.dense(question, pool, filters, vectors[0])]
+        if len(vectors) > 1:
+            lists.append(self.dense(expanded, pool, filters, vectors[1]))
+        lists.append(self.lexical(expanded, pool, filters))
+        boost = self._metadata_list(groups, lists[0])
+        if boost:
+            lists.append(boost)
+        similarity = lists[0][0].score if lists[0] else 0.0
+        return SearchResult(hits=_group_by_document(_rrf(lists), k), similarity=similarity, vocabulary=tuple(g.name for g in groups))
+
+    def _metadata_list(self, groups: Sequence[VocabularyGroup], dense_hits: Sequence[Hit]) -> list[Hit]:
+        """Chunks of reviews matching a group's NSPCC keywords or age band, in dense order."""
+        labels = {k for g in groups for k in g.keywords}
+        bands = {g.age_band for g in groups if g.age_band}
+        if not labels and not bands:
+            return []
+
+        def fits(c: Chunk) -> bool:
+            return bool(labels & {k.lower() for k in c.meta.keywords}) or (c.kind == "case_review" and c.meta.age_band in bands)
+
+        return [h for h in dense_hits if fits(h.chunk)]
+
+
+def _rrf(lists: Sequence[Sequence[Hit]]) -> list[Hit]:
+    scores: dict[str, float] = defaultdict(float)
+    chunks: dict[str, Chunk] = {}
+    for hits in lists:
+        for rank, h in enumerate(hits):
+            scores[h.chunk.chunk_id] += 1.0 / (RRF_K + rank + 1)
+            chunks[h.chunk.chunk_id] = h.chunk
+    return [Hit(chunk=chunks[cid], score=s) for cid, s in sorted(scores.items(), key=lambda kv: -kv[1])]
+
+
+def _group_by_document(hits: Sequence[Hit], k: int, per_doc: int = 3) -> list[ReviewHit]:
+    """Review-level results: a document's score is its best passage's, plus a little for each
+    further passage that also matched (agreement within a review is evidence, not crowding)."""
+    grouped: dict[str, list[Hit]] = defaultdict(list)
+    for h in hits:
+        grouped[h.chunk.doc_id].append(h)
+    ranked = sorted(
+        grouped.items(),
+        key=lambda kv: -(kv[1][0].score + 0.25 * sum(h.score for h in kv[1][1:per_doc])),
+    )
+    return [
+        ReviewHit(doc_id=doc_id, score=hs[0].score + 0.25 * sum(h.score for h in hs[1:per_doc]), passages=tuple(hs[:per_doc]))
+        for doc_id, hs in ranked[:k]
+    ]

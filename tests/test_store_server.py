@@ -1,0 +1,89 @@
+"""Server mode against a real `chroma run`, and the real embedding model end to end."""
+
+from __future__ import annotations
+
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from assistant.settings import Settings, load_settings
+from ingest.pipeline import run_ingest
+from vectorstore.store import Store
+
+pytestmark = pytest.mark.slow
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture
+def chroma_server(tmp_path: Path) -> Iterator[int]:
+    exe = shutil.which("chroma") or str(Path(sys.executable).with_name("chroma"))
+    port = _free_port()
+    proc = subprocess.Popen(
+        [exe, "run", "--path", str(tmp_path / "server-data"), "--host", "127.0.0.1", "--port", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                urllib.request.urlopen(f"http://127.0.0.1:{port}/api/v2/heartbeat", timeout=1)
+                break
+            except OSError:
+                if time.monotonic() > deadline or proc.poll() is not None:
+                    raise RuntimeError("chroma run did not come up") from None
+                time.sleep(0.3)
+        yield port
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)
+
+
+def _records(settings: Settings) -> dict[str, tuple[str, int, int, str]]:
+    return {c.chunk_id: (c.text, c.start, c.end, repr(c.meta)) for c in Store(settings).all_chunks()}
+
+
+def test_server_mode_holds_the_same_records_as_embedded(tmp_path: Path, chroma_server: int) -> None:
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    (folder / "a.md").write_text("# Learning\n\n## Sleep\n\nCo-sleeping after alcohol raises the risk of SUDI.\n")
+    (folder / "b.txt").write_text("Fathers and unseen men were not assessed before the baby was born.\n")
+    embedded = load_settings(env={"CASEBOOK_HOME": str(tmp_path / "embedded")})
+    server = load_settings(
+        env={
+            "CASEBOOK_HOME": str(tmp_path / "server-home"),
+            "CASEBOOK_CHROMA_MODE": "server",
+            "CASEBOOK_CHROMA_PORT": str(chroma_server),
+        }
+    )
+    a = run_ingest(embedded, [folder], progress=False)
+    b = run_ingest(server, [folder], progress=False)
+    assert a.documents == b.documents == 2
+    assert _records(embedded) == _records(server) != {}
+    q = Store(server).query(Store(embedded)._collection.get(include=["embeddings"], limit=1)["embeddings"][0], k=2)
+    assert {h.chunk.doc_id for h in q} <= {c.split("#")[0] for c in _records(server)}
+    assert run_ingest(server, [folder], progress=False).unchanged == 2
+
+
+def test_real_model_index_of_the_bundled_collection(real_index: Settings) -> None:
+    from vectorstore.embedder import load_embedder
+
+    store = Store(real_index)
+    assert store.count() > 1000
+    vector = load_embedder().embed(["co-sleeping with a baby after drinking alcohol"])[0]
+    hits = store.query(vector, k=10)
+    assert any("sleep" in h.chunk.text.lower() for h in hits[:5])
+    keyword_hits = store.query(vector, k=5, where={"keywords": {"$contains": "sleeping behaviour"}})
+    assert keyword_hits and all("sleeping behaviour" in [k.lower() for k in h.chunk.meta.keywords] for h in keyword_hits)
