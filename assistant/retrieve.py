@@ -80,7 +80,7 @@ def expand_question(question: str, groups: Sequence[VocabularyGroup]) -> str:
     extra: list[str] = []
     q = _norm(question)
     for g in groups:
-        for t in (*g.terms, *g.expand):
+        for t in g.expand:
             if _norm(t) not in q and t not in extra and len(t) > 3:
                 extra.append(t)
     return question if not extra else question + " " + " ".join(extra)
@@ -217,7 +217,10 @@ class Retriever:
             return []
 
         def fits(c: Chunk) -> bool:
-            return bool(labels & {k.lower() for k in c.meta.keywords}) or (c.kind == "case_review" and c.meta.age_band in bands)
+            # A label says what a review is about; an age band alone would pull in every infant review.
+            if labels and not labels & {k.lower() for k in c.meta.keywords}:
+                return False
+            return not bands or c.meta.age_band in bands or c.meta.age_band == "multiple/unknown"
 
         return [h for h in dense_hits if fits(h.chunk)]
 

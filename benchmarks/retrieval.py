@@ -1,0 +1,101 @@
+"""Retrieval quality and search/ask latency on the bundled collection.
+
+    python -m benchmarks.retrieval [--json]
+
+nDCG@10, recall@10 and MRR of Casebook's hybrid search against a plain BM25 baseline (bm25s over
+the passage text, the question as asked) and a plain dense baseline (Chroma on the question's
+MiniLM vector), all measured in this run on evals/datasets/retrieval.jsonl, at review level.
+Then warm latency p50/p95 of `search` and `ask` over the same questions (repeated). Uses the index
+in $CASEBOOK_HOME, ingesting the bundled collection first if it is empty.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import time
+from pathlib import Path
+
+from assistant.casebook import Casebook
+from assistant.retrieve import tokens
+from evals.metrics import ndcg_at_k, recall_at_k, reciprocal_rank
+
+DATASET = Path(__file__).resolve().parents[1] / "evals" / "datasets" / "retrieval.jsonl"
+
+
+def _pct(values: list[float], p: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(p * (len(ordered) - 1))))]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--json", action="store_true")
+    parser.add_argument("--repeat", type=int, default=5)
+    args = parser.parse_args()
+
+    cases = [json.loads(line) for line in DATASET.read_text().splitlines() if line.strip()]
+    cb = Casebook()
+    r = cb.retriever
+    import bm25s
+
+    plain = bm25s.BM25()
+    plain.index([tokens(c.text) for c in r.chunks], show_progress=False)
+
+    def bm25_rank(q: str) -> list[str]:
+        docs, _ = plain.retrieve([tokens(q)], k=100, show_progress=False, n_threads=1)
+        return [r.chunks[int(i)].doc_id for i in docs[0]]
+
+    systems = {
+        "casebook": lambda q: [h.doc_id for h in r.search(q, k=10)],
+        "bm25": bm25_rank,
+        "dense": lambda q: [h.chunk.doc_id for h in r.dense(q, 100)],
+    }
+    quality: dict[str, dict[str, float]] = {}
+    per_case: dict[str, dict[str, float]] = {}
+    for name, rank in systems.items():
+        nd, rec, mrr = [], [], []
+        for case in cases:
+            ranking = rank(case["question"])
+            rel = set(case["relevant"])
+            nd.append(ndcg_at_k(ranking, rel, 10))
+            rec.append(recall_at_k(ranking, rel, 10))
+            mrr.append(reciprocal_rank(ranking, rel))
+            per_case.setdefault(case["id"], {})[name] = round(nd[-1], 3)
+        quality[name] = {
+            "ndcg@10": round(statistics.mean(nd), 4),
+            "recall@10": round(statistics.mean(rec), 4),
+            "mrr": round(statistics.mean(mrr), 4),
+        }
+
+    search_ms, ask_ms = [], []
+    for _ in range(args.repeat):
+        for case in cases:
+            t = time.perf_counter()
+            cb.search(case["question"], k=10)
+            search_ms.append(1000 * (time.perf_counter() - t))
+            t = time.perf_counter()
+            cb.ask(case["question"])
+            ask_ms.append(1000 * (time.perf_counter() - t))
+    result = {
+        "questions": len(cases),
+        "quality": quality,
+        "per_question_ndcg@10": per_case,
+        "latency_ms": {
+            "search_p50": round(_pct(search_ms, 0.5), 1),
+            "search_p95": round(_pct(search_ms, 0.95), 1),
+            "ask_p50": round(_pct(ask_ms, 0.5), 1),
+            "ask_p95": round(_pct(ask_ms, 0.95), 1),
+        },
+    }
+    if args.json:
+        print(json.dumps(result, indent=2))
+    else:
+        for name, q in quality.items():
+            print(f"{name:9} nDCG@10 {q['ndcg@10']:.3f}  recall@10 {q['recall@10']:.3f}  MRR {q['mrr']:.3f}")
+        print("latency (ms): " + ", ".join(f"{k} {v}" for k, v in result["latency_ms"].items()))
+
+
+if __name__ == "__main__":
+    main()
