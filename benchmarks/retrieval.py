@@ -2,7 +2,8 @@
 
     python -m benchmarks.retrieval [--json]
 
-nDCG@10, recall@10 and MRR of Casebook's hybrid search against a plain BM25 baseline (bm25s over
+nDCG@10, recall@10 and MRR (relevance: the union of the two judgements in the dataset; nDCG@10 is
+also given for each judgement alone, see evals/build_retrieval_set.py) of Casebook's hybrid search against a plain BM25 baseline (bm25s over
 the passage text, the question as asked) and a plain dense baseline (Chroma on the question's
 MiniLM vector), all measured in this run on evals/datasets/retrieval.jsonl, at review level.
 Then warm latency p50/p95 of `search` and `ask` over the same questions (repeated). Uses the index
@@ -54,19 +55,28 @@ def main() -> None:
     }
     quality: dict[str, dict[str, float]] = {}
     per_case: dict[str, dict[str, float]] = {}
+    splits = sorted({c.get("split", "tuning") for c in cases})
     for name, rank in systems.items():
-        nd, rec, mrr = [], [], []
+        by_split: dict[str, list[float]] = {s: [] for s in splits}
+        nd, rec, mrr, nd_text, nd_labels = [], [], [], [], []
         for case in cases:
             ranking = rank(case["question"])
             rel = set(case["relevant"])
             nd.append(ndcg_at_k(ranking, rel, 10))
             rec.append(recall_at_k(ranking, rel, 10))
             mrr.append(reciprocal_rank(ranking, rel))
+            nd_text.append(ndcg_at_k(ranking, set(case["relevant_text"]), 10))
+            if case["relevant_labels"]:
+                nd_labels.append(ndcg_at_k(ranking, set(case["relevant_labels"]), 10))
             per_case.setdefault(case["id"], {})[name] = round(nd[-1], 3)
+            by_split[case.get("split", "tuning")].append(nd[-1])
         quality[name] = {
             "ndcg@10": round(statistics.mean(nd), 4),
             "recall@10": round(statistics.mean(rec), 4),
             "mrr": round(statistics.mean(mrr), 4),
+            "ndcg@10_text_criteria_only": round(statistics.mean(nd_text), 4),
+            "ndcg@10_nspcc_labels_only": round(statistics.mean(nd_labels), 4),
+            **{f"ndcg@10_{s}": round(statistics.mean(v), 4) for s, v in by_split.items()},
         }
 
     search_ms, ask_ms = [], []
@@ -93,7 +103,11 @@ def main() -> None:
         print(json.dumps(result, indent=2))
     else:
         for name, q in quality.items():
-            print(f"{name:9} nDCG@10 {q['ndcg@10']:.3f}  recall@10 {q['recall@10']:.3f}  MRR {q['mrr']:.3f}")
+            print(
+                f"{name:9} nDCG@10 {q['ndcg@10']:.3f} (text criteria {q['ndcg@10_text_criteria_only']:.3f}, "
+                f"NSPCC labels {q['ndcg@10_nspcc_labels_only']:.3f}; tuning {q['ndcg@10_tuning']:.3f}, "
+                f"held-out {q['ndcg@10_held-out']:.3f})  recall@10 {q['recall@10']:.3f}  MRR {q['mrr']:.3f}"
+            )
         print("latency (ms): " + ", ".join(f"{k} {v}" for k, v in result["latency_ms"].items()))
 
 
