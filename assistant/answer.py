@@ -203,7 +203,7 @@ def refusal(question: str, notice: str | None, filters: Filters, *, reviews: int
 
 
 def describe_filters(filters: Filters) -> str | None:
-    """"filtered to infants under 1, 2019–2023" — said with the answer, so nobody forgets a filter."""
+    """ "filtered to infants under 1, 2019–2023" — said with the answer, so nobody forgets a filter."""
     if filters.is_empty():
         return None
     parts: list[str] = []

@@ -28,9 +28,13 @@ MIN_SIMILARITY = 0.30
 def check_question(question: str) -> str:
     q = question.strip() if isinstance(question, str) else ""
     if not q:
-        raise InputError("the question is empty; ask about the case reviews, e.g. 'what did reviews say about bruising in non-mobile babies?'")
+        raise InputError(
+            "the question is empty; ask about the case reviews, e.g. 'what did reviews say about bruising in non-mobile babies?'"
+        )
     if len(q) > MAX_QUESTION_CHARS:
-        raise InputError(f"the question is {len(q):,} characters; the limit is {MAX_QUESTION_CHARS:,}, so shorten it to the question itself")
+        raise InputError(
+            f"the question is {len(q):,} characters; the limit is {MAX_QUESTION_CHARS:,}, so shorten it to the question itself"
+        )
     return q
 
 

@@ -25,6 +25,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 from assistant.errors import FilterError
 from assistant.types import AGE_BANDS, KINDS, NATIONS, OUTCOMES, Chunk, Filters, Hit, ReviewHit
@@ -46,9 +47,70 @@ WEIGHTS: dict[str, float] = {
 }
 _TOKEN = re.compile(r"[a-z0-9]+(?:'[a-z]+)?")
 STOPWORDS = frozenset(
-    "a an and are as at be been by did do does for from had has have how i in is it its me my of on or our "
-    "say said says that the their them there these they this to was we were what when where which who why "
-    "with would you your about reviews review case cases tell show any".split()
+    [
+        "a",
+        "an",
+        "and",
+        "are",
+        "as",
+        "at",
+        "be",
+        "been",
+        "by",
+        "did",
+        "do",
+        "does",
+        "for",
+        "from",
+        "had",
+        "has",
+        "have",
+        "how",
+        "i",
+        "in",
+        "is",
+        "it",
+        "its",
+        "me",
+        "my",
+        "of",
+        "on",
+        "or",
+        "our",
+        "say",
+        "said",
+        "says",
+        "that",
+        "the",
+        "their",
+        "them",
+        "there",
+        "these",
+        "they",
+        "this",
+        "to",
+        "was",
+        "we",
+        "were",
+        "what",
+        "when",
+        "where",
+        "which",
+        "who",
+        "why",
+        "with",
+        "would",
+        "you",
+        "your",
+        "about",
+        "reviews",
+        "review",
+        "case",
+        "cases",
+        "tell",
+        "show",
+        "any",
+    ]
 )
 
 
@@ -136,8 +198,8 @@ def check_filters(filters: Filters, known_keywords: Sequence[str] = ()) -> Filte
     )
 
 
-def chroma_where(filters: Filters) -> dict[str, object] | None:
-    clauses: list[dict[str, object]] = []
+def chroma_where(filters: Filters) -> dict[str, Any] | None:
+    clauses: list[dict[str, Any]] = []
     if filters.year_from is not None:
         clauses.append({"year": {"$gte": filters.year_from}})
     if filters.year_to is not None:
@@ -186,10 +248,7 @@ class Retriever:
         if self.chunks:
             self._bm25.index(corpus, show_progress=False)
             self._doc_bm25.index(
-                [
-                    tokens(" ".join([cs[0].heading, *(c.text for c in cs), *cs[0].meta.keywords]))
-                    for cs in self.doc_chunks.values()
-                ],
+                [tokens(" ".join([cs[0].heading, *(c.text for c in cs), *cs[0].meta.keywords])) for cs in self.doc_chunks.values()],
                 show_progress=False,
             )
 
@@ -248,9 +307,7 @@ class Retriever:
         doc_lists: dict[str, list[str]] = {name: _doc_order(hits) for name, hits in chunk_lists.items()}
         doc_lists["review_bm25"] = self.review_lexical(expanded, pool, filters)
         doc_lists["review_bm25_plain"] = self.review_lexical(question, pool, filters)
-        doc_lists["labels"] = self._labelled(
-            groups, [*doc_lists["review_bm25"], *doc_lists["dense"]], filters, self.labels_in(question)
-        )
+        doc_lists["labels"] = self._labelled(groups, [*doc_lists["review_bm25"], *doc_lists["dense"]], filters, self.labels_in(question))
         fused = _rrf_docs(doc_lists, WEIGHTS)
         passages = _rrf(list(chunk_lists.values()))
         by_doc: dict[str, list[Hit]] = defaultdict(list)
@@ -280,7 +337,11 @@ class Retriever:
         return found
 
     def _labelled(
-        self, groups: Sequence[VocabularyGroup], order: Sequence[str], filters: Filters, named: set[str] = frozenset()  # type: ignore[assignment]
+        self,
+        groups: Sequence[VocabularyGroup],
+        order: Sequence[str],
+        filters: Filters,
+        named: set[str] = frozenset(),  # type: ignore[assignment]
     ) -> list[str]:
         """Documents NSPCC labelled with a matched group's keywords (in the group's age band, if it
         has one) or with a label the question names, ordered by the given ranking first and then by

@@ -99,9 +99,7 @@ def load_settings(env: dict[str, str] | None = None, **overrides: Any) -> Settin
         section = data.get("casebook", data)
         for key, raw in section.items():
             if key not in known:
-                raise ConfigError(
-                    f"config file {config_file}: unknown setting {key!r}; expected one of {', '.join(sorted(known))}"
-                )
+                raise ConfigError(f"config file {config_file}: unknown setting {key!r}; expected one of {', '.join(sorted(known))}")
             values[key] = _coerce(key, raw, known[key])
 
     for key, default in known.items():

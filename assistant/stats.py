@@ -28,7 +28,7 @@ def collect_stats(settings: Settings, top: int = 20) -> dict[str, Any]:
     reviews = [d for d in docs if d["kind"] == "case_review"]
     keywords: Counter[str] = Counter()
     for d in reviews:
-        keywords.update(str(k).lower() for k in d.get("keywords") or [])  # type: ignore[union-attr]
+        keywords.update(str(k).lower() for k in d.get("keywords") or [])
     return {
         "documents": len(docs),
         "reviews": len(reviews),

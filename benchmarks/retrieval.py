@@ -27,7 +27,7 @@ DATASET = Path(__file__).resolve().parents[1] / "evals" / "datasets" / "retrieva
 
 def _pct(values: list[float], p: float) -> float:
     ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(p * (len(ordered) - 1))))]
+    return ordered[min(len(ordered) - 1, round(p * (len(ordered) - 1)))]
 
 
 def main() -> None:
@@ -88,16 +88,17 @@ def main() -> None:
             t = time.perf_counter()
             cb.ask(case["question"])
             ask_ms.append(1000 * (time.perf_counter() - t))
+    latency = {
+        "search_p50": round(_pct(search_ms, 0.5), 1),
+        "search_p95": round(_pct(search_ms, 0.95), 1),
+        "ask_p50": round(_pct(ask_ms, 0.5), 1),
+        "ask_p95": round(_pct(ask_ms, 0.95), 1),
+    }
     result = {
         "questions": len(cases),
         "quality": quality,
         "per_question_ndcg@10": per_case,
-        "latency_ms": {
-            "search_p50": round(_pct(search_ms, 0.5), 1),
-            "search_p95": round(_pct(search_ms, 0.95), 1),
-            "ask_p50": round(_pct(ask_ms, 0.5), 1),
-            "ask_p95": round(_pct(ask_ms, 0.95), 1),
-        },
+        "latency_ms": latency,
     }
     if args.json:
         print(json.dumps(result, indent=2))
@@ -108,7 +109,7 @@ def main() -> None:
                 f"NSPCC labels {q['ndcg@10_nspcc_labels_only']:.3f}; tuning {q['ndcg@10_tuning']:.3f}, "
                 f"held-out {q['ndcg@10_held-out']:.3f})  recall@10 {q['recall@10']:.3f}  MRR {q['mrr']:.3f}"
             )
-        print("latency (ms): " + ", ".join(f"{k} {v}" for k, v in result["latency_ms"].items()))
+        print("latency (ms): " + ", ".join(f"{k} {v}" for k, v in latency.items()))
 
 
 if __name__ == "__main__":

@@ -13,6 +13,7 @@ sentences, then words as a last resort.
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Iterator
 from functools import lru_cache
@@ -84,7 +85,7 @@ def _list_items(text: str, span: Span) -> list[Span]:
     if not starts or starts[0] != span[0]:
         starts.insert(0, span[0])
     bounds = [*starts, span[1]]
-    return [sp for sp in (_trim(text, a, b) for a, b in zip(bounds, bounds[1:], strict=False)) if sp[1] > sp[0]]
+    return [sp for sp in (_trim(text, a, b) for a, b in itertools.pairwise(bounds)) if sp[1] > sp[0]]
 
 
 def _words(text: str, span: Span, max_tokens: int) -> list[Span]:

@@ -33,8 +33,29 @@ REPORT_RE = re.compile(r">\s*Read the (overview report|executive summary)")
 _NUMBER_WORDS = {
     w: i
     for i, w in enumerate(
-        "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen "
-        "sixteen seventeen eighteen nineteen twenty".split()
+        [
+            "zero",
+            "one",
+            "two",
+            "three",
+            "four",
+            "five",
+            "six",
+            "seven",
+            "eight",
+            "nine",
+            "ten",
+            "eleven",
+            "twelve",
+            "thirteen",
+            "fourteen",
+            "fifteen",
+            "sixteen",
+            "seventeen",
+            "eighteen",
+            "nineteen",
+            "twenty",
+        ]
     )
 }
 _NUM = r"(\d{1,2}|" + "|".join(_NUMBER_WORDS) + r")"
@@ -61,7 +82,8 @@ UNBORN_RE = re.compile(r"\b(unborn|stillbirth|stillborn|pre-?birth|in utero|duri
 INFANT_RE = re.compile(r"\b(baby|babies|infant|newborn|new-born|neonat\w*)\b", re.IGNORECASE)
 PLURAL_RE = re.compile(
     r"\b(children|siblings|brothers|sisters|boys|girls|twins|babies|young people|families|"
-    r"two|three|four|five|six|seven|eight|nine|ten|\d+) (?:\w+ ){0,2}(?:children|boys|girls|siblings|young people|babies|infants)\b"
+    r"two|three|four|five|six|seven|eight|nine|ten|\d+) (?:\w+ ){0,2}"
+    r"(?:children|boys|girls|siblings|young people|babies|infants)\b"
     r"|\b(siblings|twins|several children|young people)\b",
     re.IGNORECASE,
 )
@@ -83,9 +105,7 @@ def _load_areas() -> _Areas:
         "Channel Islands": "channel_islands",
         "Isle of Man": "isle_of_man",
     }
-    by_nation = {
-        nation: [re.compile(rf"\b{re.escape(n)}\b", re.IGNORECASE) for n in data[key]] for nation, key in names.items()
-    }
+    by_nation = {nation: [re.compile(rf"\b{re.escape(n)}\b", re.IGNORECASE) for n in data[key]] for nation, key in names.items()}
     return _Areas(by_nation=by_nation, unknown={n.lower() for n in data["unknown"]})
 
 

@@ -56,8 +56,7 @@ def decode_text(data: bytes, name: str) -> str:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise SourceError(
-            f"{name}: expected UTF-8 text, found undecodable bytes at offset {exc.start}; "
-            "re-save the file as UTF-8 and ingest it again"
+            f"{name}: expected UTF-8 text, found undecodable bytes at offset {exc.start}; re-save the file as UTF-8 and ingest it again"
         ) from None
 
 

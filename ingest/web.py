@@ -33,9 +33,7 @@ BOILERPLATE_ANYWHERE = re.compile(
 )
 PHONE = re.compile(r"(?<!\d)(?:\+44\s?|0)\d{2,4}(?:[ -]?\d{2,4}){1,3}(?!\d)")
 EMAIL = re.compile(r"\[email\s*protected\]|\b[\w.+-]+@[\w-]+\.[\w.]+\b", re.IGNORECASE)
-LINK_ONLY = re.compile(
-    r"^(?:➤\s*)?(?:\[[^\]]*\]\([^)]*\)|<+https?://\S+>+|(?:https?://)?(?:[\w-]+\.)+(?:uk|org|com|gov)(?:/\S*)?)\s*[.]?$"
-)
+LINK_ONLY = re.compile(r"^(?:➤\s*)?(?:\[[^\]]*\]\([^)]*\)|<+https?://\S+>+|(?:https?://)?(?:[\w-]+\.)+(?:uk|org|com|gov)(?:/\S*)?)\s*[.]?$")
 # Where an article ends and the site's other headlines begin: everything after is dropped.
 STOP_LINE = re.compile(
     r"^(?:more on this story|related (?:stories|articles|content)|most (?:viewed|read)|latest stories|"
@@ -115,9 +113,7 @@ def is_boilerplate(line: Line, repeated: set[str]) -> bool:
     phone_chars = sum(len(p) for p in phones)
     if len(phones) >= 2 or (phones and phone_chars > 0.25 * len(t)):
         return True
-    if EMAIL.search(t) and line.words <= 25 and not t.endswith((".", "?")):
-        return True
-    return False
+    return bool(EMAIL.search(t) and line.words <= 25 and not t.endswith((".", "?")))
 
 
 def _nav_runs(lines: Sequence[Line]) -> set[int]:
@@ -278,7 +274,6 @@ def judge(kept_text: str) -> Verdict:
     if density < MIN_SAFEGUARDING_PER_100_WORDS:
         return Verdict(
             False,
-            f"not about child safeguarding: {topical} safeguarding terms in {words} words"
-            + (f" ({topical_top})" if topical else ""),
+            f"not about child safeguarding: {topical} safeguarding terms in {words} words" + (f" ({topical_top})" if topical else ""),
         )
     return Verdict(True, f"{topical} safeguarding terms in {words} words; UK: {uk_top or 'no place named'}")

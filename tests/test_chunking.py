@@ -21,8 +21,18 @@ body = st.lists(block, min_size=1, max_size=8).map("\n\n".join)
 
 
 def _doc(text: str, sections: tuple[Section, ...]) -> Document:
-    return Document(doc_id="d", kind="document", title="T", heading="T", source_file="f", source_text=text,
-                    start=0, end=len(text), sections=sections, meta=DocMeta(year=2020))
+    return Document(
+        doc_id="d",
+        kind="document",
+        title="T",
+        heading="T",
+        source_file="f",
+        source_text=text,
+        start=0,
+        end=len(text),
+        sections=sections,
+        meta=DocMeta(year=2020),
+    )
 
 
 @settings(max_examples=60, deadline=None)
@@ -69,12 +79,12 @@ def test_collection_chunks_are_exact_and_carry_metadata(collection_chunks: list)
 
 
 def test_review_chunks_follow_summary_learning_recommendations(collection_chunks: list) -> None:
-    doc, chunks = next((d, c) for d, c in collection_chunks if d.doc_id == "nspcc-2025-warrington-daniel")
+    _, chunks = next((d, c) for d, c in collection_chunks if d.doc_id == "nspcc-2025-warrington-daniel")
     assert [c.section for c in chunks] == ["summary", "learning", "recommendations"]
     assert "Learning themes include" in chunks[1].embed_text and "2025 – Warrington - Daniel" in chunks[1].embed_text
 
 
 def test_briefing_lists_stay_whole(collection_chunks: list) -> None:
-    doc, chunks = next((d, c) for d, c in collection_chunks if d.title == "Infants: learning from case reviews")
+    _, chunks = next((d, c) for d, c in collection_chunks if d.title == "Infants: learning from case reviews")
     lead = next(c for c in chunks if "Infants who may be more vulnerable include:" in c.text)
     assert "- babies whose siblings are, or have previously been, on a child in need or child protection plan." in lead.text

@@ -53,7 +53,9 @@ def test_bad_config_is_one_line(monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
 def test_real_entry_point_prints_no_traceback(tmp_path: Path) -> None:
     proc = subprocess.run(
         [sys.executable, "-m", "assistant.cli", "ingest", str(tmp_path / "missing.pdf")],
-        capture_output=True, text=True, env={"CASEBOOK_HOME": str(tmp_path / "h"), "PATH": "/usr/bin:/bin"},
+        capture_output=True,
+        text=True,
+        env={"CASEBOOK_HOME": str(tmp_path / "h"), "PATH": "/usr/bin:/bin"},
     )
     assert proc.returncode == 2
     assert "Traceback" not in proc.stderr and "no such file or folder" in proc.stderr

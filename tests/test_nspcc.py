@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import pytest
 
 from assistant.types import Review
@@ -20,7 +22,7 @@ def test_all_361_entries_parsed_once_with_unique_ids(reviews: dict[str, Review])
     parsed = parse_collection()
     assert len(parsed.reviews) == 361
     spans = sorted((r.source_file, r.start, r.end) for r in parsed.reviews)
-    for a, b in zip(spans, spans[1:], strict=False):
+    for a, b in itertools.pairwise(spans):
         assert a[0] != b[0] or a[2] <= b[1], "two entries overlap"
 
 
@@ -53,7 +55,13 @@ def test_the_two_2023_anonymous_child_a_entries_are_distinct(reviews: dict[str, 
         ("nspcc-2023-guernsey-and-alderney-john", "2023– Guernsey and Alderney – John", "Guernsey and Alderney", "John", "Channel Islands"),
         ("nspcc-2020-nottinghamshire-child-rn19", "2020 — Nottinghamshire — Child RN19", "Nottinghamshire", "Child RN19", "England"),
         ("nspcc-2023-wirral-noah", "2023 – Wirral - Noah", "Wirral", "Noah", "England"),
-        ("nspcc-2025-west-glamorgan-wg-s71-2023-child-a", "2025 - West Glamorgan - WG S71 2023 (Child A)", "West Glamorgan", "WG S71 2023 (Child A)", "Wales"),
+        (
+            "nspcc-2025-west-glamorgan-wg-s71-2023-child-a",
+            "2025 - West Glamorgan - WG S71 2023 (Child A)",
+            "West Glamorgan",
+            "WG S71 2023 (Child A)",
+            "Wales",
+        ),
         ("nspcc-2023-islands-john", "2023 – Islands - John", "Islands", "John", "Channel Islands"),
     ],
 )
@@ -136,7 +144,18 @@ def test_outcome_and_bands() -> None:
     assert parse_outcome("Serious injuries to a 2-year-old boy. He recovered.") == "serious harm"
     assert parse_outcome("Placement of a 12-year-old girl in secure accommodation.") == "other"
     assert [age_band(m) for m in (-1, 0, 11.9, 12, 59, 60, 131, 132, 191, 192, 215, 216)] == [
-        "unborn", "under 1", "under 1", "1-4", "1-4", "5-10", "5-10", "11-15", "11-15", "16-17", "16-17", "multiple/unknown",
+        "unborn",
+        "under 1",
+        "under 1",
+        "1-4",
+        "1-4",
+        "5-10",
+        "5-10",
+        "11-15",
+        "11-15",
+        "16-17",
+        "16-17",
+        "multiple/unknown",
     ]
     assert nation_of("North Lanarkshire") == "Scotland" and nation_of("Cwm Taf") == "Wales"
     assert nation_of("Anonymous") == "unknown" and nation_of("Derby and Derbyshire") == "England"

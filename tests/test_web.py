@@ -23,8 +23,17 @@ def test_bundled_exclusions_with_reasons() -> None:
 def test_kept_pages_carry_no_boilerplate() -> None:
     parsed = parse_collection()
     text = "\n".join(d.source_text[s.start : s.end] for d in parsed.documents for s in d.sections)
-    for junk in ("Skip to main content", "Sign in with a password", "v-html", "01248 725 888", "Privacy Policy",
-                 "child protection cases wales", "Subscribe to our monthly email", "Customs and Border", "Montana"):
+    for junk in (
+        "Skip to main content",
+        "Sign in with a password",
+        "v-html",
+        "01248 725 888",
+        "Privacy Policy",
+        "child protection cases wales",
+        "Subscribe to our monthly email",
+        "Customs and Border",
+        "Montana",
+    ):
         assert junk not in text
 
 
@@ -34,8 +43,13 @@ def test_briefing_heading_paths_and_whole_lists() -> None:
     assert "Infants: learning from case reviews › Learning for improving practice › Unsafe sleeping" in paths
     assert "Infants: learning from case reviews › Key issues › Unsafe sleeping" in paths
     assert not any("References" in p for p in paths)
-    unsafe = next(s for s in briefing.sections if s.heading_path[-1] == "Unsafe sleeping" and "Key issues" in s.heading_path
-                  and "Factors increasing" in briefing.source_text[s.start : s.end])
+    unsafe = next(
+        s
+        for s in briefing.sections
+        if s.heading_path[-1] == "Unsafe sleeping"
+        and "Key issues" in s.heading_path
+        and "Factors increasing" in briefing.source_text[s.start : s.end]
+    )
     body = briefing.source_text[unsafe.start : unsafe.end]
     assert body.startswith("Factors increasing the risk to an infant include:")
     assert body.endswith("- parental mental health issues.")

@@ -14,6 +14,7 @@ import sqlite3
 from collections.abc import Iterable
 from dataclasses import asdict
 from pathlib import Path
+from typing import Any
 
 from assistant.types import Document, Exclusion
 
@@ -62,10 +63,7 @@ class Ledger:
 
     def mark_writing(self, docs: Iterable[tuple[Document, str, str, int]]) -> None:
         """(document, origin, fingerprint, chunk count) for each document about to be written."""
-        rows = [
-            (d.doc_id, origin, fp, "writing", n, d.kind, json.dumps(_meta_row(d)))
-            for d, origin, fp, n in docs
-        ]
+        rows = [(d.doc_id, origin, fp, "writing", n, d.kind, json.dumps(_meta_row(d))) for d, origin, fp, n in docs]
         self._db.execute("BEGIN")
         self._db.executemany("INSERT OR REPLACE INTO documents VALUES (?, ?, ?, ?, ?, ?, ?)", rows)
         self._db.execute("COMMIT")
@@ -78,20 +76,16 @@ class Ledger:
     def set_exclusions(self, origin: str, exclusions: Iterable[Exclusion]) -> None:
         self._db.execute("BEGIN")
         self._db.execute("DELETE FROM exclusions WHERE origin = ?", (origin,))
-        self._db.executemany(
-            "INSERT INTO exclusions VALUES (?, ?, ?, ?)", [(origin, e.source_file, e.title, e.reason) for e in exclusions]
-        )
+        self._db.executemany("INSERT INTO exclusions VALUES (?, ?, ?, ?)", [(origin, e.source_file, e.title, e.reason) for e in exclusions])
         self._db.execute("COMMIT")
 
     def exclusions(self) -> list[Exclusion]:
         return [Exclusion(*r) for r in self._db.execute("SELECT source_file, title, reason FROM exclusions")]
 
-    def documents(self) -> list[dict[str, object]]:
+    def documents(self) -> list[dict[str, Any]]:
         """One dict per indexed (done) document: kind, chunks and the metadata stats count."""
-        out: list[dict[str, object]] = []
-        for doc_id, kind, chunks, meta in self._db.execute(
-            "SELECT doc_id, kind, chunks, meta FROM documents WHERE status = 'done'"
-        ):
+        out: list[dict[str, Any]] = []
+        for doc_id, kind, chunks, meta in self._db.execute("SELECT doc_id, kind, chunks, meta FROM documents WHERE status = 'done'"):
             row = json.loads(meta)
             row.update(doc_id=doc_id, kind=kind, chunks=chunks)
             out.append(row)

@@ -8,6 +8,7 @@ filters on is stored flat: ``year``, ``nation``, ``age_band``, ``outcome``, ``ki
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
@@ -114,10 +115,8 @@ class Store:
         )
 
     def reset(self) -> None:
-        try:
+        with contextlib.suppress(Exception):  # absent already: nothing to reset
             self._client.delete_collection(self.settings.collection)
-        except Exception:  # absent already: nothing to reset
-            pass
         self._collection = self._open()
 
     def count(self) -> int:
@@ -171,7 +170,10 @@ class Store:
         )
         hits: list[Hit] = []
         for cid, text, meta, dist in zip(
-            got["ids"][0], (got["documents"] or [[]])[0], (got["metadatas"] or [[]])[0], (got["distances"] or [[]])[0],
+            got["ids"][0],
+            (got["documents"] or [[]])[0],
+            (got["metadatas"] or [[]])[0],
+            (got["distances"] or [[]])[0],
             strict=True,
         ):
             hits.append(Hit(chunk=_to_chunk(cid, text, meta), score=1.0 - float(dist)))
