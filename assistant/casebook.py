@@ -8,10 +8,12 @@ indexed it indexes the bundled collection first (``auto_ingest``), or says which
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from dataclasses import replace
 
-from assistant.answer import compose, refusal
+from assistant.answer import compose, refusal, safety_notice
 from assistant.errors import IndexNotReady, InputError
+from assistant.followup import standalone
 from assistant.retrieve import Retriever, check_filters
 from assistant.settings import Settings, load_settings
 from assistant.types import Answer, Filters, ReviewHit
@@ -90,15 +92,21 @@ class Casebook:
             raise InputError(f"k: expected 1 to 100 results, got {k}")
         return self.retriever.search(query, k, self.check_filters(filters))
 
-    def ask(self, question: str, filters: Filters = Filters()) -> Answer:
+    def ask(self, question: str, filters: Filters = Filters(), history: Sequence[str] = ()) -> Answer:
+        """``history``: the earlier questions of the conversation (as searched), oldest first; a
+        question that refers back to them is searched as a standalone question."""
         question = check_question(question)
         filters = self.check_filters(filters)
-        result = self.retriever.search_scored(question, 10, filters)
+        rewritten = standalone(question, history)
+        searched = rewritten or question
+        result = self.retriever.search_scored(searched, 10, filters)
         if not result.hits or (result.similarity < MIN_SIMILARITY and not result.vocabulary):
-            from assistant.answer import safety_notice
-
-            return refusal(question, safety_notice(question), filters, reviews=self._review_count(), years=self._years())
-        return compose(question, result.hits, filters)
+            answer = refusal(question, safety_notice(question), filters, reviews=self._review_count(), years=self._years())
+        else:
+            answer = compose(searched, result.hits, filters)
+            notice = safety_notice(question)
+            answer = replace(answer, question=question, safety_notice=notice)
+        return replace(answer, standalone_question=rewritten)
 
     def _review_count(self) -> int:
         return len({c.doc_id for c in self.retriever.chunks if c.kind == "case_review"})

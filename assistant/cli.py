@@ -15,7 +15,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from assistant.errors import CasebookError
+from assistant.errors import CasebookError, ConfigError
 from assistant.settings import Settings, load_settings
 from assistant.types import AGE_BANDS, KINDS, NATIONS, OUTCOMES, Filters
 
@@ -149,6 +149,21 @@ def _interactive(cb: Any, filters: Filters) -> int:
             print(f"casebook: {exc}")
 
 
+def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
+    from assistant.app import serve
+
+    settings = settings.replace(server_host=args.host or settings.server_host, server_port=args.port or settings.server_port)
+    auth = (settings.auth_username, settings.auth_password) if settings.auth_username else None
+    if settings.auth_username and not settings.auth_password:
+        raise ConfigError("auth_username is set but auth_password is empty; set both (CASEBOOK_AUTH_PASSWORD) or neither")
+    if settings.server_host not in ("127.0.0.1", "localhost", "::1") and not auth:
+        print("casebook: warning: serving beyond this machine without a login; set CASEBOOK_AUTH_USERNAME/PASSWORD", file=sys.stderr)
+    cb = _casebook(settings)
+    print(f"casebook: serving on http://{settings.server_host}:{settings.server_port} (Ctrl-C to stop)", file=sys.stderr)
+    serve(cb, host=settings.server_host, port=settings.server_port, auth=auth)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="casebook",
@@ -175,6 +190,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true")
     _add_filters(p)
     p.set_defaults(func=cmd_ask)
+
+    p = sub.add_parser("serve", help="the practitioners' chat in the browser")
+    p.add_argument("--host", help="address to listen on (default 127.0.0.1)")
+    p.add_argument("--port", type=int, help="port (default 7860)")
+    p.set_defaults(func=cmd_serve)
 
     p = sub.add_parser("stats", help="what the index holds")
     p.add_argument("--json", action="store_true")

@@ -1,0 +1,183 @@
+"""The practitioner chat: a Gradio Blocks app over ``Casebook``. Layout and wiring only.
+
+Consumes a ``Casebook``; every answer, filter check, follow-up rewrite and rendering happens in the
+layers below (casebook.py, followup.py, render.py, feedback.py). Errors Casebook expects become a
+message in the chat; nothing here raises to the page.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import html
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import gradio as gr
+
+from assistant.casebook import Casebook
+from assistant.errors import CasebookError
+from assistant.feedback import record_feedback
+from assistant.render import CSS, answer_html, answer_markdown
+from assistant.types import AGE_BANDS, KINDS, NATIONS, OUTCOMES, Answer, Filters
+
+EXAMPLES = [
+    "What did reviews say about bruising in non-mobile babies?",
+    "What have reviews learned about unseen men and fathers?",
+    "What do reviews recommend about safe sleep advice?",
+    "What did reviews find about child criminal exploitation and county lines?",
+    "What is the learning on professional curiosity and disguised compliance?",
+]
+STREAM_DELAY_S = 0.02
+YEARS_ANY = "any"
+
+
+def _coverage(cb: Casebook) -> str:
+    from assistant.stats import collect_stats
+
+    stats = collect_stats(cb.settings)
+    if not stats["documents"]:
+        return "Nothing is indexed yet: the first question indexes the bundled collection (about a minute)."
+    years = ", ".join(f"{y}: {n}" for y, n in stats["by_year"].items())
+    kinds = ", ".join(f"{k.replace('_', ' ')}: {n}" for k, n in stats["by_kind"].items())
+    if not stats["reviews"]:
+        return f"**What the collection covers.** {stats['documents']} documents of your own ({kinds}); no NSPCC case reviews."
+    return (
+        f"**What the collection covers.** {stats['reviews']} UK child safeguarding case reviews "
+        f"(published {years}) and {stats['documents'] - stats['reviews']} briefings and guidance pages "
+        f"({kinds}). Every answer quotes the reviews it comes from; click a [n] to see the passage."
+    )
+
+
+def _year(value: Any) -> int | None:
+    return int(value) if value not in (None, "", YEARS_ANY) else None
+
+
+def _filters(
+    year_from: Any, year_to: Any, nation: list[str], age: list[str], outcome: list[str], keyword: list[str], kind: list[str]
+) -> Filters:
+    return Filters(
+        year_from=_year(year_from),
+        year_to=_year(year_to),
+        nation=tuple(nation or ()),
+        age_band=tuple(age or ()),
+        outcome=tuple(outcome or ()),
+        keyword=tuple(keyword or ()),
+        kind=tuple(kind or ()),
+    )
+
+
+def _chat_text(answer: Answer) -> str:
+    """The answer as the chat bubble shows it (escaped: sources may hold markup)."""
+    lines: list[str] = []
+    if answer.safety_notice:
+        lines.append(f"**⚠️ {html.escape(answer.safety_notice)}**\n")
+    lines.extend(html.escape(line) for line in answer.text.split("\n"))
+    if answer.citations:
+        lines.append("\n_Click a [n] in the answer panel to see the supporting passage._")
+    return "\n\n".join(lines)
+
+
+def build_app(cb: Casebook) -> Any:
+    keywords = cb.retriever.keywords
+
+    def respond(message: str, chat: list[dict[str, Any]], state: dict[str, Any], *filter_values: Any) -> Iterator[tuple[Any, ...]]:
+        chat = [*chat, {"role": "user", "content": html.escape(message or "")}]
+        try:
+            answer = cb.ask(message, _filters(*filter_values), history=state.get("questions", []))
+        except CasebookError as exc:
+            chat.append({"role": "assistant", "content": f"⚠️ {html.escape(str(exc))}"})
+            yield chat, state, "", gr.update(), gr.update(), ""
+            return
+        questions = [*state.get("questions", []), answer.standalone_question or answer.question]
+        state = {**state, "questions": questions[-10:], "last": answer}
+        text = _chat_text(answer)
+        panel = answer_html(answer)
+        markdown = answer_markdown(answer)
+        # Stream the answer in, sentence by sentence; the panel and downloads come with the last piece.
+        pieces = text.split("\n\n")
+        chat.append({"role": "assistant", "content": ""})
+        for i in range(1, len(pieces)):
+            chat[-1] = {"role": "assistant", "content": "\n\n".join(pieces[:i])}
+            yield chat, state, "", gr.update(), gr.update(), ""
+            time.sleep(STREAM_DELAY_S)
+        chat[-1] = {"role": "assistant", "content": text}
+        path = cb.settings.cache_dir / "answers" / f"casebook-answer-{hashlib.sha1(markdown.encode()).hexdigest()[:10]}.md"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(markdown, encoding="utf-8")
+        yield chat, state, panel, gr.update(value=markdown), gr.update(value=str(path), visible=True), ""
+
+    def feedback(helpful: bool, comment: str, state: dict[str, Any]) -> str:
+        answer = state.get("last")
+        if answer is None:
+            return "Ask a question first; feedback is about an answer."
+        record_feedback(cb.settings.feedback_path, answer, helpful=helpful, comment=comment)
+        return "Thank you: your feedback is saved on this machine for the evaluation team."
+
+    def on_like(state: dict[str, Any], data: gr.LikeData) -> str:
+        return feedback(bool(data.liked), "", state)
+
+    with gr.Blocks(title="Casebook", analytics_enabled=False) as app:
+        state = gr.State({"questions": []})
+        with gr.Sidebar(label="Filters", open=True):
+            gr.Markdown("**Filters** apply to your next question.")
+            years = [YEARS_ANY, *(str(y) for y in sorted({c.meta.year for c in cb.retriever.chunks if c.meta.year}))]
+            year_from = gr.Dropdown(years, value=YEARS_ANY, label="Published from", elem_id="year-from")
+            year_to = gr.Dropdown(years, value=YEARS_ANY, label="Published up to", elem_id="year-to")
+            nation = gr.CheckboxGroup(list(NATIONS), label="Nation", elem_id="nation")
+            age = gr.CheckboxGroup(list(AGE_BANDS), label="Child's age", elem_id="age-band")
+            outcome = gr.CheckboxGroup(list(OUTCOMES), label="Outcome", elem_id="outcome")
+            keyword = gr.Dropdown(keywords, multiselect=True, label="NSPCC keyword", elem_id="keyword")
+            kind = gr.CheckboxGroup(list(KINDS), label="Kind of source", elem_id="kind")
+        gr.Markdown("# Casebook\nLearning from UK child safeguarding case reviews, with the passage behind every claim.")
+        gr.Markdown(_coverage(cb), elem_id="coverage")
+        with gr.Row():
+            with gr.Column(scale=3):
+                chatbot = gr.Chatbot(
+                    label="Conversation",
+                    height=460,
+                    elem_id="chat",
+                    placeholder="Ask about what case reviews found, e.g. bruising in non-mobile babies.",
+                    buttons=["copy"],
+                )
+                question = gr.Textbox(label="Your question", placeholder="Ask a question…", elem_id="question", lines=1)
+                with gr.Row():
+                    send = gr.Button("Ask", variant="primary", elem_id="ask")
+                    clear = gr.Button("New conversation", elem_id="clear")
+                gr.Examples(EXAMPLES, inputs=question, label="Questions practitioners ask")
+            with gr.Column(scale=2):
+                panel = gr.HTML("", elem_id="answer-panel")
+                download = gr.DownloadButton("Download answer (Markdown)", visible=False, elem_id="download")
+                markdown = gr.Code(language="markdown", label="Answer as Markdown (copy)", interactive=False, elem_id="markdown")
+                comment = gr.Textbox(label="Feedback comment (optional)", elem_id="comment")
+                with gr.Row():
+                    up = gr.Button("Helpful", elem_id="thumbs-up")
+                    down = gr.Button("Not helpful", elem_id="thumbs-down")
+                thanks = gr.Markdown("", elem_id="feedback-status")
+
+        filters = [year_from, year_to, nation, age, outcome, keyword, kind]
+        outputs = [chatbot, state, panel, markdown, download, question]
+        send.click(respond, [question, chatbot, state, *filters], outputs)
+        question.submit(respond, [question, chatbot, state, *filters], outputs)
+        clear.click(lambda: ([], {"questions": []}, "", "", ""), None, [chatbot, state, panel, markdown, thanks])
+        up.click(lambda c, s: feedback(True, c, s), [comment, state], thanks)
+        down.click(lambda c, s: feedback(False, c, s), [comment, state], thanks)
+        chatbot.like(on_like, [state], thanks)
+    app.queue(default_concurrency_limit=8)
+    return app
+
+
+def serve(cb: Casebook, *, host: str, port: int, auth: tuple[str, str] | None = None, block: bool = True) -> Any:
+    app = build_app(cb)
+    app.launch(
+        server_name=host,
+        server_port=port,
+        auth=auth,
+        share=False,
+        prevent_thread_lock=not block,
+        show_error=False,
+        quiet=not block,
+        css=CSS,
+        footer_links=[],
+    )
+    return app

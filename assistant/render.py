@@ -1,0 +1,141 @@
+"""Answers → Markdown (download, copy, chat message) and HTML (the web page's answer panel).
+
+Everything that comes from a source or a question is escaped here, in one place: a passage holding
+``<script>`` shows as text. The HTML needs no JavaScript: each [n] is a link to ``#cb-cite-n`` and
+the source card with that id is shown by the CSS ``:target`` rule.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+
+from assistant.answer import describe_filters
+from assistant.types import Answer, Chunk, Citation, ReviewHit
+
+_MARKER = re.compile(r"\[(\d+)\]")
+
+CSS = """
+.cb-panel { font-size: 0.95rem; line-height: 1.45; }
+.cb-notice { border: 2px solid #b42318; background: #fef3f2; color: #7a271a; padding: 0.75rem 1rem;
+             border-radius: 8px; font-weight: 600; margin-bottom: 0.75rem; }
+.cb-filters { color: #475467; font-style: italic; margin-bottom: 0.5rem; }
+.cb-refusal { border-left: 4px solid #98a2b3; padding: 0.5rem 1rem; background: #f9fafb; }
+.cb-answer p { margin: 0.35rem 0; }
+a.cb-cite { font-weight: 700; text-decoration: none; padding: 0 0.1rem; }
+.cb-card { display: none; border: 1px solid #d0d5dd; border-radius: 8px; padding: 0.75rem 1rem; margin: 0.5rem 0; }
+.cb-card:target { display: block; border-color: #1570ef; box-shadow: 0 0 0 2px #d1e9ff; }
+.cb-card h4 { margin: 0 0 0.25rem 0; }
+.cb-meta { color: #475467; font-size: 0.85rem; margin-bottom: 0.5rem; }
+.cb-passage { white-space: pre-wrap; }
+.cb-passage mark { background: #fef0c7; padding: 0 0.1rem; }
+.cb-sources li, .cb-others li { margin: 0.2rem 0; }
+"""
+
+
+def _e(text: object) -> str:
+    return html.escape(str(text), quote=True)
+
+
+def card_heading(chunk: Chunk) -> str:
+    if chunk.kind == "case_review":
+        return chunk.heading
+    return " › ".join(chunk.heading_path) or chunk.title
+
+
+def _meta_line(chunk: Chunk) -> str:
+    m = chunk.meta
+    parts = [
+        str(m.year) if m.year else "",
+        m.area or "",
+        chunk.kind.replace("_", " "),
+        m.report_type or "",
+        chunk.section if chunk.kind == "case_review" else "",
+    ]
+    return " · ".join(p for p in parts if p)
+
+
+def _markers_to_links(text: str, known: set[int]) -> str:
+    def link(m: re.Match[str]) -> str:
+        n = int(m.group(1))
+        if n not in known:
+            return m.group(0)
+        return f'<a class="cb-cite" href="#cb-cite-{n}" title="Show source {n}">[{n}]</a>'
+
+    return _MARKER.sub(link, _e(text))
+
+
+def _highlighted_passage(c: Citation) -> str:
+    text = c.chunk.text
+    start = c.quote_start - c.chunk.start
+    end = start + len(c.quote)
+    if not (0 <= start <= end <= len(text)) or text[start:end] != c.quote:
+        return _e(text)
+    return _e(text[:start]) + "<mark>" + _e(text[start:end]) + "</mark>" + _e(text[end:])
+
+
+def answer_html(answer: Answer) -> str:
+    parts = ['<div class="cb-panel">']
+    if answer.safety_notice:
+        parts.append(f'<div class="cb-notice" role="alert">{_e(answer.safety_notice)}</div>')
+    note = describe_filters(answer.filters)
+    if note:
+        parts.append(f'<div class="cb-filters">{_e(note)}</div>')
+    if answer.standalone_question:
+        parts.append(f'<div class="cb-filters">Searched as: “{_e(answer.standalone_question)}”</div>')
+    if answer.refused:
+        parts.append(f'<div class="cb-refusal">{_e(answer.text)}</div></div>')
+        return "".join(parts)
+    known = {c.n for c in answer.citations}
+    parts.append('<div class="cb-answer">')
+    parts.extend(f"<p>{_markers_to_links(line, known)}</p>" for line in answer.text.split("\n") if line.strip())
+    parts.append("</div>")
+    if answer.citations:
+        parts.append('<h3>Cited sources</h3><ol class="cb-sources">')
+        for c in answer.citations:
+            parts.append(f'<li><a class="cb-cite" href="#cb-cite-{c.n}">[{c.n}]</a> {_e(card_heading(c.chunk))}</li>')
+        parts.append("</ol>")
+        for c in answer.citations:
+            link = (
+                f'<div><a href="{_e(c.chunk.meta.url)}" target="_blank" rel="noopener">Open the source</a></div>'
+                if c.chunk.meta.url
+                else ""
+            )
+            parts.append(
+                f'<div class="cb-card" id="cb-cite-{c.n}"><h4>[{c.n}] {_e(card_heading(c.chunk))}</h4>'
+                f'<div class="cb-meta">{_e(_meta_line(c.chunk))}</div>'
+                f'<div class="cb-passage">{_highlighted_passage(c)}</div>{link}</div>'
+            )
+    cited = {c.chunk.doc_id for c in answer.citations}
+    others = [h for h in answer.sources if h.doc_id not in cited]
+    if others:
+        parts.append('<h3>Other relevant reviews</h3><ul class="cb-others">')
+        parts.extend(f"<li>{_e(card_heading(h.best))} <span class='cb-meta'>({_e(_meta_line(h.best))})</span></li>" for h in others)
+        parts.append("</ul>")
+    parts.append("</div>")
+    return "".join(parts)
+
+
+def answer_markdown(answer: Answer) -> str:
+    """The answer with its citations, as Markdown a person can paste into notes or a report."""
+    lines = [f"**Question:** {answer.question}", ""]
+    if answer.safety_notice:
+        lines += [f"> **{answer.safety_notice}**", ""]
+    note = describe_filters(answer.filters)
+    if note:
+        lines += [f"_{note}_", ""]
+    if answer.standalone_question:
+        lines += [f"_Searched as: “{answer.standalone_question}”_", ""]
+    lines += [line for line in answer.text.split("\n")]
+    if answer.citations:
+        lines += ["", "**Sources**", ""]
+        for c in answer.citations:
+            meta = _meta_line(c.chunk)
+            lines.append(f"{c.n}. {card_heading(c.chunk)} ({meta}): “{c.quote}”")
+    lines += ["", "_Casebook: learning from UK child safeguarding case reviews (NSPCC national case review repository)._"]
+    return "\n".join(lines)
+
+
+def other_reviews(answer: Answer) -> list[ReviewHit]:
+    cited = {c.chunk.doc_id for c in answer.citations}
+    return [h for h in answer.sources if h.doc_id not in cited]

@@ -1,0 +1,165 @@
+"""The chat app in a real browser: Debian's chromium driven by Playwright, against the running app.
+
+Screenshots are kept under artifacts/browser/ (the test's artifact, not committed).
+"""
+
+from __future__ import annotations
+
+import shutil
+import socket
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from assistant.casebook import Casebook
+from assistant.feedback import read_feedback
+from assistant.settings import Settings, load_settings
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+ARTIFACTS = Path(__file__).resolve().parents[2] / "artifacts" / "browser"
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+HOSTILE = (
+    '<script>window.__pwned = 1</script><img src=x onerror="window.__pwned = 2"> Hostile strangers '
+    "visited the baby's home while the dog guarded the gate, and nobody asked who the visitors were."
+)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _serve(settings: Settings) -> tuple[Any, str]:
+    from assistant.app import serve
+
+    port = _free_port()
+    app = serve(Casebook(settings, auto_ingest=False), host="127.0.0.1", port=port, block=False)
+    return app, f"http://127.0.0.1:{port}/"
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    if not Path(CHROMIUM).exists():
+        pytest.fail("Debian's chromium is not installed (apt-get install chromium); .ci/run installs it")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(
+            executable_path=CHROMIUM,
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--no-first-run",
+                "--disable-quic",
+            ],
+        )
+        yield b
+        b.close()
+
+
+@pytest.fixture(scope="module")
+def app_url(real_index: Settings) -> Iterator[str]:
+    app, url = _serve(real_index)
+    yield url
+    app.close()
+
+
+def _ask(page: Any, question: str, *, expect_panel: bool = True) -> None:
+    count = page.locator("#chat .message").count() if page.locator("#chat .message").count() else 0
+    page.fill("#question textarea", question)
+    page.click("#ask")
+    page.wait_for_function("([n]) => document.querySelectorAll('#chat .message').length >= n + 2", arg=[count], timeout=60000)
+    if expect_panel:
+        page.wait_for_selector("#answer-panel .cb-panel", timeout=60000)
+
+
+def test_ask_cite_filter_follow_up_feedback(browser: Any, app_url: str, real_index: Settings) -> None:
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    page.goto(app_url)
+    page.wait_for_selector("#question textarea", timeout=60000)
+    assert "361 UK child safeguarding case reviews" in page.inner_text("#coverage")
+
+    _ask(page, "What did reviews say about bruising in non-mobile babies?")
+    page.wait_for_selector("#answer-panel .cb-answer a.cb-cite")
+    assert page.locator("#answer-panel .cb-sources li").count() >= 1
+    assert not page.is_visible("#cb-cite-1")
+    page.click("#answer-panel .cb-answer a.cb-cite >> nth=0")
+    page.wait_for_selector("#cb-cite-1", state="visible")
+    quote = page.inner_text("#cb-cite-1 mark")
+    assert len(quote) > 20 and quote in page.inner_text("#cb-cite-1 .cb-passage")
+    page.screenshot(path=str(ARTIFACTS / "answer-with-citation.png"), full_page=True)
+    unfiltered = page.inner_text("#answer-panel .cb-sources")
+
+    # A filter changes the results, and the answer says so.
+    page.click("#nation label:has-text('Wales')")
+    _ask(page, "What did reviews find about neglect?")
+    panel = page.inner_text("#answer-panel")
+    assert "Filtered to in Wales" in panel
+    sources = page.inner_text("#answer-panel .cb-sources")
+    assert sources != unfiltered
+    page.click("#nation label:has-text('Wales')")
+
+    # A follow-up that refers back is searched as a standalone question.
+    _ask(page, "What did reviews say about bruising in non-mobile babies?")
+    _ask(page, "and what about fathers?")
+    panel = page.inner_text("#answer-panel")
+    assert "Searched as:" in panel and "bruising" in panel
+    assert page.locator("#answer-panel .cb-answer a.cb-cite").count() >= 1
+
+    # Feedback is stored locally.
+    page.fill("#comment textarea", "quote 2 is about a different child")
+    page.click("#thumbs-down")
+    page.wait_for_function("() => document.querySelector('#feedback-status').innerText.includes('saved')")
+    saved = read_feedback(real_index.feedback_path)
+    assert saved[-1]["rating"] == "down" and saved[-1]["comment"] == "quote 2 is about a different child"
+    assert saved[-1]["standalone_question"]
+    page.screenshot(path=str(ARTIFACTS / "follow-up.png"), full_page=True)
+    page.close()
+
+
+def test_live_concern_notice_and_refusal(browser: Any, app_url: str) -> None:
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    page.goto(app_url)
+    page.wait_for_selector("#question textarea", timeout=60000)
+    _ask(page, "I'm worried about a baby on my caseload who has a bruise")
+    assert "0808 800 5000" in page.inner_text("#answer-panel .cb-notice")
+    _ask(page, "How do I bake sourdough bread?")
+    assert "will not guess" in page.inner_text("#answer-panel .cb-refusal")
+    _ask(page, "   ", expect_panel=False)
+    assert "the question is empty" in page.inner_text("#chat")
+    page.close()
+
+
+def test_hostile_source_text_is_rendered_inert(browser: Any, tmp_path: Path) -> None:
+    from ingest.pipeline import run_ingest
+
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    (folder / "hostile.txt").write_text(HOSTILE + "\n")
+    (folder / "plain.txt").write_text("Neglect of a toddler was missed because home visits were cancelled.\n")
+    settings = load_settings(env={"CASEBOOK_HOME": str(tmp_path / "home")})
+    run_ingest(settings, [folder], progress=False)
+    app, url = _serve(settings)
+    try:
+        page = browser.new_page()
+        page.goto(url)
+        page.wait_for_selector("#question textarea", timeout=60000)
+        _ask(page, "who were the visitors at the baby's home and the dog at the gate?")
+        page.click("#answer-panel .cb-answer a.cb-cite >> nth=0")
+        page.wait_for_timeout(300)
+        assert page.evaluate("() => window.__pwned") is None
+        text = page.inner_text("#answer-panel")
+        assert "<script>" in text or "Hostile strangers" in text
+        assert page.locator("#answer-panel script").count() == 0 and page.locator("#answer-panel img").count() == 0
+        page.screenshot(path=str(ARTIFACTS / "hostile-source.png"), full_page=True)
+        page.close()
+    finally:
+        app.close()
