@@ -13,6 +13,10 @@ import time
 from collections.abc import Iterator
 from typing import Any
 
+from vectorstore.embedder import offline
+
+offline()  # before gradio is imported: its analytics read the environment at import time
+
 import gradio as gr
 
 from assistant.casebook import Casebook
