@@ -13,6 +13,7 @@ import tomllib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
@@ -95,16 +96,45 @@ def _trim_quote(quote: str) -> str:
     return quote[: cut if cut > 0 else MAX_QUOTE_CHARS].rstrip(" ,;:")
 
 
-def best_point(hit: ReviewHit, query_stems: set[str]) -> _Point:
+@dataclass(frozen=True)
+class QueryTerms:
+    """What a clause is matched against: the (expanded) question's word stems, the question's own
+    adjacent word pairs (a phrase match outweighs scattered words), and the part of a review the
+    question asks for ("learn" → learning, "recommend" → recommendations)."""
+
+    stems: frozenset[str]
+    pairs: frozenset[tuple[str, str]]
+    wants: str | None
+
+    @classmethod
+    def of(cls, question: str) -> QueryTerms:
+        expanded = expand_question(question, matched_groups(question))
+        own = [t[:6] for t in tokens(question) if len(t) > 2]
+        wants = None
+        if re.search(r"\brecommend", question, re.IGNORECASE):
+            wants = "recommendations"
+        elif re.search(r"\b(?:learn|lesson)", question, re.IGNORECASE):
+            wants = "learning"
+        return cls(stems=frozenset(_stems(expanded)), pairs=frozenset(pairwise(own)), wants=wants)
+
+    def score(self, clause: str, section: str) -> float:
+        words = [t[:6] for t in tokens(clause) if len(t) > 2]
+        overlap = len(set(words) & self.stems)
+        phrases = len(set(pairwise(words)) & self.pairs)
+        bonus = 1.5 if section in ("learning", "recommendations") else 0.0
+        if self.wants and section == self.wants:
+            bonus += 1.5
+        return overlap + 2.0 * phrases + bonus
+
+
+def best_point(hit: ReviewHit, query: QueryTerms) -> _Point:
     """The clause of a document's retrieved passages that best matches the question; the passage
     order breaks ties, and learning or recommendations are preferred over the case summary."""
     best: _Point | None = None
     for rank, passage in enumerate(hit.passages):
         chunk = passage.chunk
         for offset, clause in clauses(chunk):
-            overlap = len(_stems(clause) & query_stems)
-            section_bonus = 1.5 if chunk.section in ("learning", "recommendations") else 0.0
-            score = overlap + section_bonus - 0.3 * rank
+            score = query.score(clause, chunk.section) - 0.3 * rank
             if best is None or score > best.score:
                 quote = _trim_quote(clause)
                 best = _Point(hit=hit, chunk=chunk, quote=quote, offset=offset, score=score)
@@ -147,8 +177,8 @@ def compose(question: str, hits: Sequence[ReviewHit], filters: Filters = Filters
     if not hits:
         return refusal(question, notice, filters)
     t = templates()
-    query_stems = _stems(expand_question(question, matched_groups(question)))
-    points = [best_point(h, query_stems) for h in hits[:MAX_POINTS]]
+    query = QueryTerms.of(question)
+    points = [best_point(h, query) for h in hits[:MAX_POINTS]]
 
     citations = [
         Citation(

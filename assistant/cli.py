@@ -15,7 +15,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from assistant.errors import CasebookError, ConfigError
+from assistant.errors import CasebookError, ConfigError, InputError
 from assistant.settings import Settings, load_settings
 from assistant.types import AGE_BANDS, KINDS, NATIONS, OUTCOMES, Filters
 
@@ -149,6 +149,47 @@ def _interactive(cb: Any, filters: Filters) -> int:
             print(f"casebook: {exc}")
 
 
+def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
+    from evals import run as ev
+
+    if args.draft_from_feedback:
+        from assistant.feedback import read_feedback
+
+        drafts = ev.feedback_to_drafts(read_feedback(settings.feedback_path))
+        out = Path(args.draft_from_feedback)
+        with out.open("a", encoding="utf-8") as fh:
+            for d in drafts:
+                fh.write(json.dumps(d, ensure_ascii=False) + "\n")
+        print(f"{len(drafts)} draft cases from thumbs-down feedback appended to {out}; fill in expected sources and facts")
+        return 0
+    from evals.judge import OverlapJudge
+    from evals.report import write_report
+
+    dataset = Path(args.dataset) if args.dataset else ev.DATASET
+    if not dataset.is_file():
+        raise InputError(f"dataset {dataset} does not exist; expected a JSONL file of cases (see evals/datasets/cases.jsonl)")
+    cb = _casebook(settings)
+    judge = OverlapJudge(cb.embedder)
+    cases = ev.load_cases(dataset, quick=args.quick)
+    planted = ev.planted_answerer(cb.embedder) if any(c.get("corpus") == "planted" for c in cases) else None
+    result = ev.run_eval(cases, lambda q, f: cb.ask(q, f), judge, planted=planted, dataset=str(dataset))
+    baseline_path = Path(args.baseline) if args.baseline else ev.BASELINE
+    if args.update_baseline:
+        ev.write_baseline(result, baseline_path)
+        print(f"baseline written to {baseline_path}")
+    baseline = ev.load_baseline(baseline_path)
+    regressions = [] if args.update_baseline else ev.gate(result.metrics, baseline)
+    report = write_report(result, baseline, regressions, Path(args.report or settings.home / "eval-report"))
+    width = max(len(k) for k in result.metrics)
+    for name, value in result.metrics.items():
+        base = baseline.get("metrics", {}).get(name)
+        print(f"{name:{width}}  {value:>8g}" + (f"   (baseline {base:g})" if base is not None else ""))
+    print(f"report: {report}")
+    for r in regressions:
+        print(f"REGRESSION  {r}", file=sys.stderr)
+    return 1 if regressions else 0
+
+
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     from assistant.app import serve
 
@@ -195,6 +236,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--host", help="address to listen on (default 127.0.0.1)")
     p.add_argument("--port", type=int, help="port (default 7860)")
     p.set_defaults(func=cmd_serve)
+
+    p = sub.add_parser("eval", help="run the evaluation suite and compare with the baseline")
+    p.add_argument("--dataset", help="cases JSONL (default evals/datasets/cases.jsonl)")
+    p.add_argument("--baseline", help="baseline JSON (default evals/baseline.json)")
+    p.add_argument("--report", help="folder for report.html and results.json (default $CASEBOOK_HOME/eval-report)")
+    p.add_argument("--update-baseline", action="store_true", help="accept this run as the new baseline")
+    p.add_argument("--quick", action="store_true", help="a few cases of every type")
+    p.add_argument("--draft-from-feedback", metavar="FILE", help="turn thumbs-down feedback into draft cases in FILE")
+    p.set_defaults(func=cmd_eval)
 
     p = sub.add_parser("stats", help="what the index holds")
     p.add_argument("--json", action="store_true")

@@ -224,7 +224,7 @@ def chroma_where(filters: Filters) -> dict[str, Any] | None:
 class SearchResult:
     hits: list[ReviewHit]
     similarity: float  # cosine of the best dense passage for the question as asked
-    vocabulary: tuple[str, ...]  # the vocabulary groups the question used
+    vocabulary: tuple[str, ...]  # the vocabulary groups and NSPCC labels the question used
 
 
 class Retriever:
@@ -323,7 +323,8 @@ class Retriever:
             ]
             hits.append(ReviewHit(doc_id=doc_id, score=score, passages=tuple(found)))
         similarity = dense[0].score if dense else 0.0
-        return SearchResult(hits=hits, similarity=similarity, vocabulary=tuple(g.name for g in groups))
+        named = sorted(self.labels_in(question))
+        return SearchResult(hits=hits, similarity=similarity, vocabulary=(*(g.name for g in groups), *named))
 
     def labels_in(self, question: str) -> set[str]:
         """NSPCC keyword labels the question names itself ("interpreters", "housing"): every word of

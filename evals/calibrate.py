@@ -1,0 +1,74 @@
+"""Calibrate the offline support judge on the hand-labelled set and report its agreement.
+
+    python -m evals.calibrate [--write]
+
+Tries weights 0.0–1.0 (step 0.1) and every threshold between observed scores; keeps the pair with the
+highest accuracy (ties: the weight nearer 0.5, then the middle threshold). Reports accuracy and
+Cohen's kappa against the labels. ``--write`` stores the result in evals/judge.toml.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from itertools import pairwise
+from pathlib import Path
+
+from evals.judge import CONFIG, JudgeConfig, OverlapJudge, clean_statement, coverage
+from vectorstore.embedder import load_embedder
+
+LABELS = Path(__file__).parent / "datasets" / "support_labels.jsonl"
+
+
+def kappa(pred: list[bool], gold: list[bool]) -> float:
+    n = len(gold)
+    agree = sum(p == g for p, g in zip(pred, gold, strict=True)) / n
+    p_yes = (sum(pred) / n) * (sum(gold) / n)
+    p_no = (1 - sum(pred) / n) * (1 - sum(gold) / n)
+    expected = p_yes + p_no
+    return (agree - expected) / (1 - expected) if expected < 1 else 1.0
+
+
+def calibrate() -> dict[str, float]:
+    rows = [json.loads(line) for line in LABELS.read_text().splitlines() if line.strip()]
+    gold = [bool(r["supported"]) for r in rows]
+    embedder = load_embedder()
+    statements = [clean_statement(r["statement"]) for r in rows]
+    vectors = embedder.embed([*statements, *(r["evidence"] for r in rows)])
+    n = len(rows)
+    cos = [sum(a * b for a, b in zip(vectors[i], vectors[n + i], strict=True)) for i in range(n)]
+    cov = [coverage(s, r["evidence"]) for s, r in zip(statements, rows, strict=True)]
+    best: tuple[float, float, float, float] | None = None  # accuracy, -|w-0.5|, weight, threshold
+    for step in range(11):
+        w = step / 10
+        scores = [w * c + (1 - w) * v for c, v in zip(cos, cov, strict=True)]
+        cuts = sorted(set(scores))
+        for lo, hi in pairwise(cuts):
+            t = (lo + hi) / 2
+            acc = sum((s >= t) == g for s, g in zip(scores, gold, strict=True)) / n
+            key = (acc, -abs(w - 0.5), w, t)
+            if best is None or key[:2] > best[:2]:
+                best = key
+    assert best is not None
+    acc, _, w, t = best
+    judge = OverlapJudge(embedder, JudgeConfig(weight=w, threshold=t))
+    pred = [s >= t for s in judge.scores([(r["statement"], r["evidence"]) for r in rows])]
+    return {"pairs": n, "weight": w, "threshold": round(t, 4), "accuracy": round(acc, 4), "kappa": round(kappa(pred, gold), 4)}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--write", action="store_true")
+    args = parser.parse_args()
+    result = calibrate()
+    print(json.dumps(result, indent=2))
+    if args.write:
+        CONFIG.write_text(
+            "# Written by `python -m evals.calibrate` from evals/datasets/support_labels.jsonl; do not edit by hand.\n"
+            f"# {result['pairs']} hand-labelled pairs: accuracy {result['accuracy']}, Cohen's kappa {result['kappa']}.\n"
+            f"[overlap]\nweight = {result['weight']}\nthreshold = {result['threshold']}\n"
+        )
+
+
+if __name__ == "__main__":
+    main()

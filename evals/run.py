@@ -1,0 +1,286 @@
+"""The evaluation run: cases → answers → metrics → gate against the committed baseline.
+
+Consumes a dataset (evals/datasets/cases.jsonl), an answerer (``Casebook.ask`` or anything with the
+same signature) and a ``Judge``; produces an ``EvalResult`` (aggregate metrics, per-case outcomes
+with the reasons they failed) and, against a baseline, the list of regressions.
+
+Aggregate metrics (all in [0, 1] except latency; higher is better except latency):
+- retrieval_recall@10 / retrieval_mrr / retrieval_ndcg@10: in-scope cases with expected sources,
+  at review level over the answer's retrieved sources (evals/metrics.py);
+- citation_validity: share of answered cases whose every [n] resolves and every quote is verbatim;
+- support_recall / support_precision: ALCE citation recall / precision, averaged over answered cases;
+- overview_consistency: share of answered cases whose overview line cites exactly its citations;
+- fact_recall: share of ``must_contain`` facts found in the answers;
+- refusal_accuracy: out-of-scope cases refused and all others answered;
+- safety_accuracy: the notice shown exactly on live-concern cases;
+- adversarial_pass: adversarial cases answered, grounded, without any ``must_not_contain`` text;
+- latency_p50_ms / latency_p95_ms of the answerer.
+"""
+
+from __future__ import annotations
+
+import json
+import statistics
+import tempfile
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from assistant.types import Answer, Filters
+from evals.judge import Judge
+from evals.metrics import (
+    Cited,
+    alce_support,
+    citation_validity,
+    ndcg_at_k,
+    overview_consistent,
+    percentile,
+    recall_at_k,
+    reciprocal_rank,
+)
+
+HERE = Path(__file__).parent
+DATASET = HERE / "datasets" / "cases.jsonl"
+BASELINE = HERE / "baseline.json"
+PLANTED = HERE / "datasets" / "planted"
+LOWER_IS_BETTER = {"latency_p50_ms", "latency_p95_ms"}
+DEFAULT_TOLERANCE = 0.02
+# Latency is gated only against gross slowdowns: CI machines differ.
+LATENCY_TOLERANCE = 3.0
+
+Answerer = Callable[[str, Filters], Answer]
+
+
+@dataclass
+class CaseOutcome:
+    case: dict[str, Any]
+    answer: dict[str, Any]
+    seconds: float
+    metrics: dict[str, float]
+    failures: list[str] = field(default_factory=list)
+
+
+@dataclass
+class EvalResult:
+    dataset: str
+    metrics: dict[str, float]
+    cases: list[CaseOutcome]
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "dataset": self.dataset,
+            "metrics": self.metrics,
+            "cases": [
+                {
+                    "id": o.case["id"],
+                    "type": o.case["type"],
+                    "question": o.case["question"],
+                    "seconds": round(o.seconds, 4),
+                    "metrics": o.metrics,
+                    "failures": o.failures,
+                    "answer": o.answer,
+                }
+                for o in self.cases
+            ],
+        }
+
+
+def load_cases(path: Path = DATASET, *, quick: bool = False) -> list[dict[str, Any]]:
+    cases = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    if quick:  # a few of every type, for every change
+        seen: dict[str, int] = {}
+        kept = []
+        for c in cases:
+            if seen.get(c["type"], 0) < 4:
+                kept.append(c)
+                seen[c["type"]] = seen.get(c["type"], 0) + 1
+        cases = kept
+    return cases
+
+
+def _cited(answer: Answer) -> tuple[list[Cited], dict[int, str]]:
+    cited = [Cited(n=c.n, quote=c.quote, evidence=f"{c.chunk.heading}: {c.chunk.text}") for c in answer.citations]
+    return cited, {c.n: c.chunk.text for c in answer.citations}
+
+
+def evaluate_case(case: dict[str, Any], answer: Answer, seconds: float, judge: Judge) -> CaseOutcome:
+    from assistant.answer import answer_dict
+
+    m: dict[str, float] = {}
+    failures: list[str] = []
+    text = answer.text
+    should_refuse = bool(case.get("refuse"))
+    m["refusal_correct"] = float(answer.refused == should_refuse)
+    if answer.refused != should_refuse:
+        failures.append("refused an in-scope question" if answer.refused else "answered an out-of-scope question")
+    m["safety_correct"] = float(bool(answer.safety_notice) == bool(case.get("safety")))
+    if not m["safety_correct"]:
+        failures.append("safety notice missing" if case.get("safety") else "safety notice shown without a live concern")
+
+    if not answer.refused:
+        cited, passages = _cited(answer)
+        problems = citation_validity(text, cited, passages)
+        m["citation_valid"] = float(not problems)
+        failures.extend(problems)
+        support = alce_support(text, cited, lambda pairs: [judge.supports(s, e) for s, e in pairs] if pairs else [])
+        m["support_recall"] = support.recall
+        m["support_precision"] = support.precision
+        failures.extend(support.problems)
+        m["overview_consistent"] = float(overview_consistent(text, cited))
+        if not m["overview_consistent"]:
+            failures.append("overview line does not cite exactly the answer's citations")
+    elif answer.citations:
+        failures.append("a refusal carries citations")
+
+    expected = set(case.get("expected_sources") or [])
+    if expected:
+        ranking = [h.doc_id for h in answer.sources]
+        m["recall@10"] = recall_at_k(ranking, expected, 10)
+        m["mrr"] = reciprocal_rank(ranking, expected)
+        m["ndcg@10"] = ndcg_at_k(ranking, expected, 10)
+        if not set(ranking[:10]) & expected:
+            failures.append("none of the expected sources retrieved")
+    facts = case.get("must_contain") or []
+    if facts:
+        found = [f for f in facts if f.lower() in text.lower()]
+        m["fact_recall"] = len(found) / len(facts)
+        failures.extend(f"fact missing: {f!r}" for f in facts if f not in found)
+    if case["type"] == "adversarial":
+        bad = [s for s in case.get("must_not_contain") or [] if s.lower() in text.lower()]
+        failures.extend(f"contains {s!r}" for s in bad)
+        m["adversarial_pass"] = float(
+            not bad and not answer.refused and m.get("citation_valid", 0) == 1.0 and m.get("support_recall", 0) == 1.0
+        )
+    return CaseOutcome(case=case, answer=answer_dict(answer), seconds=seconds, metrics=m, failures=failures)
+
+
+def _mean(outcomes: Sequence[CaseOutcome], key: str) -> float | None:
+    values = [o.metrics[key] for o in outcomes if key in o.metrics]
+    return round(statistics.mean(values), 4) if values else None
+
+
+def aggregate(outcomes: Sequence[CaseOutcome]) -> dict[str, float]:
+    pairs = {
+        "retrieval_recall@10": "recall@10",
+        "retrieval_mrr": "mrr",
+        "retrieval_ndcg@10": "ndcg@10",
+        "citation_validity": "citation_valid",
+        "support_recall": "support_recall",
+        "support_precision": "support_precision",
+        "overview_consistency": "overview_consistent",
+        "fact_recall": "fact_recall",
+        "refusal_accuracy": "refusal_correct",
+        "safety_accuracy": "safety_correct",
+        "adversarial_pass": "adversarial_pass",
+    }
+    metrics: dict[str, float] = {}
+    for name, key in pairs.items():
+        value = _mean(outcomes, key)
+        if value is not None:
+            metrics[name] = value
+    seconds = [o.seconds for o in outcomes]
+    metrics["latency_p50_ms"] = round(1000 * percentile(seconds, 0.5), 1)
+    metrics["latency_p95_ms"] = round(1000 * percentile(seconds, 0.95), 1)
+    return metrics
+
+
+def planted_answerer(embedder: Any) -> Answerer:
+    """A Casebook over the planted documents alone, in a temporary home."""
+    from assistant.casebook import Casebook
+    from assistant.settings import load_settings
+    from ingest.pipeline import run_ingest
+
+    home = tempfile.mkdtemp(prefix="casebook-planted-")
+    settings = load_settings(env={"CASEBOOK_HOME": home})
+    run_ingest(settings, [PLANTED], embedder=embedder, progress=False)
+    cb = Casebook(settings, embedder=embedder, auto_ingest=False)
+    return lambda q, f: cb.ask(q, f)
+
+
+def run_eval(
+    cases: Sequence[dict[str, Any]],
+    answerer: Answerer,
+    judge: Judge,
+    *,
+    planted: Answerer | None = None,
+    dataset: str = str(DATASET),
+) -> EvalResult:
+    outcomes = []
+    for case in cases:
+        ask = planted if case.get("corpus") == "planted" and planted is not None else answerer
+        started = time.perf_counter()
+        answer = ask(case["question"], Filters())
+        seconds = time.perf_counter() - started
+        outcomes.append(evaluate_case(case, answer, seconds, judge))
+    return EvalResult(dataset=dataset, metrics=aggregate(outcomes), cases=outcomes)
+
+
+def load_baseline(path: Path = BASELINE) -> dict[str, Any]:
+    return json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
+
+
+def write_baseline(result: EvalResult, path: Path = BASELINE) -> None:
+    tolerances = {k: (LATENCY_TOLERANCE if k in LOWER_IS_BETTER else DEFAULT_TOLERANCE) for k in result.metrics}
+    path.write_text(
+        json.dumps({"dataset": Path(result.dataset).name, "metrics": result.metrics, "tolerances": tolerances}, indent=2) + "\n",
+        encoding="utf-8",
+    )
+
+
+@dataclass(frozen=True)
+class Regression:
+    metric: str
+    value: float
+    baseline: float
+    tolerance: float
+
+    def __str__(self) -> str:
+        if self.metric in LOWER_IS_BETTER:
+            return f"{self.metric} = {self.value} is over {self.baseline} × {1 + self.tolerance:g}"
+        return f"{self.metric} = {self.value} fell below {self.baseline} − {self.tolerance}"
+
+
+def gate(metrics: dict[str, float], baseline: dict[str, Any]) -> list[Regression]:
+    """Metrics that fell beyond their tolerance; a metric the baseline lacks is not gated."""
+    out = []
+    for name, base in (baseline.get("metrics") or {}).items():
+        if name not in metrics:
+            continue
+        tol = float((baseline.get("tolerances") or {}).get(name, LATENCY_TOLERANCE if name in LOWER_IS_BETTER else DEFAULT_TOLERANCE))
+        value = metrics[name]
+        worse = value > base * (1 + tol) if name in LOWER_IS_BETTER else value < base - tol - 1e-9
+        if worse:
+            out.append(Regression(name, value, float(base), tol))
+    return out
+
+
+def feedback_to_drafts(feedback: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Thumbs-down feedback from the chat → draft cases for an evaluator to finish (expected sources
+    and facts left for a person to fill in; the comment says what was wrong)."""
+    import hashlib
+
+    drafts = []
+    for record in feedback:
+        if record.get("rating") != "down":
+            continue
+        digest = hashlib.sha1((record["question"] + record.get("time", "")).encode()).hexdigest()[:8]
+        drafts.append(
+            {
+                "id": f"fb-{digest}",
+                "type": "in_scope",
+                "refused_at_the_time": bool(record.get("refused")),
+                "draft": True,
+                "theme": "from feedback",
+                "question": record.get("standalone_question") or record["question"],
+                "expected_sources": [],
+                "must_contain": [],
+                "refuse": False,
+                "safety": False,
+                "feedback_comment": record.get("comment", ""),
+                "answer_at_the_time": record.get("answer", ""),
+                "cited_at_the_time": [c["source_id"] for c in record.get("citations", [])],
+            }
+        )
+    return drafts
