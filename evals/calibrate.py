@@ -38,22 +38,40 @@ def calibrate() -> dict[str, float]:
     n = len(rows)
     cos = [sum(a * b for a, b in zip(vectors[i], vectors[n + i], strict=True)) for i in range(n)]
     cov = [coverage(s, r["evidence"]) for s, r in zip(statements, rows, strict=True)]
+    acc, w, t = _fit(cos, cov, gold)
+    # Leave-one-out: fit on all pairs but one, predict that one; an honest estimate of agreement.
+    loo = 0
+    for i in range(n):
+        keep = [j for j in range(n) if j != i]
+        _, wi, ti = _fit([cos[j] for j in keep], [cov[j] for j in keep], [gold[j] for j in keep])
+        loo += ((wi * cos[i] + (1 - wi) * cov[i]) >= ti) == gold[i]
+    judge = OverlapJudge(embedder, JudgeConfig(weight=w, threshold=t))
+    pred = [s >= t for s in judge.scores([(r["statement"], r["evidence"]) for r in rows])]
+    return {
+        "pairs": n,
+        "weight": w,
+        "threshold": round(t, 4),
+        "accuracy": round(acc, 4),
+        "kappa": round(kappa(pred, gold), 4),
+        "leave_one_out_accuracy": round(loo / n, 4),
+    }
+
+
+def _fit(cos: list[float], cov: list[float], gold: list[bool]) -> tuple[float, float, float]:
+    """(accuracy, weight, threshold) of the best weight/threshold pair on these pairs."""
+    n = len(gold)
     best: tuple[float, float, float, float] | None = None  # accuracy, -|w-0.5|, weight, threshold
     for step in range(11):
         w = step / 10
         scores = [w * c + (1 - w) * v for c, v in zip(cos, cov, strict=True)]
-        cuts = sorted(set(scores))
-        for lo, hi in pairwise(cuts):
+        for lo, hi in pairwise(sorted(set(scores))):
             t = (lo + hi) / 2
             acc = sum((s >= t) == g for s, g in zip(scores, gold, strict=True)) / n
             key = (acc, -abs(w - 0.5), w, t)
             if best is None or key[:2] > best[:2]:
                 best = key
     assert best is not None
-    acc, _, w, t = best
-    judge = OverlapJudge(embedder, JudgeConfig(weight=w, threshold=t))
-    pred = [s >= t for s in judge.scores([(r["statement"], r["evidence"]) for r in rows])]
-    return {"pairs": n, "weight": w, "threshold": round(t, 4), "accuracy": round(acc, 4), "kappa": round(kappa(pred, gold), 4)}
+    return best[0], best[2], best[3]
 
 
 def main() -> None:
@@ -65,7 +83,8 @@ def main() -> None:
     if args.write:
         CONFIG.write_text(
             "# Written by `python -m evals.calibrate` from evals/datasets/support_labels.jsonl; do not edit by hand.\n"
-            f"# {result['pairs']} hand-labelled pairs: accuracy {result['accuracy']}, Cohen's kappa {result['kappa']}.\n"
+            f"# {result['pairs']} hand-labelled pairs: accuracy {result['accuracy']}, Cohen's kappa {result['kappa']},"
+            f" leave-one-out accuracy {result['leave_one_out_accuracy']}.\n"
             f"[overlap]\nweight = {result['weight']}\nthreshold = {result['threshold']}\n"
         )
 
