@@ -175,9 +175,11 @@ def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
     result = ev.run_eval(cases, lambda q, f: cb.ask(q, f), judge, planted=planted, dataset=str(dataset))
     baseline_path = Path(args.baseline) if args.baseline else ev.BASELINE
     if args.update_baseline:
+        if args.quick:
+            raise InputError("--update-baseline needs the full run; drop --quick")
         ev.write_baseline(result, baseline_path)
         print(f"baseline written to {baseline_path}")
-    baseline = ev.load_baseline(baseline_path)
+    baseline = ev.baseline_for(ev.load_baseline(baseline_path), quick=args.quick)
     regressions = [] if args.update_baseline else ev.gate(result.metrics, baseline)
     report = write_report(result, baseline, regressions, Path(args.report or settings.home / "eval-report"))
     width = max(len(k) for k in result.metrics)

@@ -87,17 +87,20 @@ class EvalResult:
         }
 
 
+def quick_subset(cases: Sequence[dict[str, Any]], per_type: int = 4) -> list[dict[str, Any]]:
+    """A few cases of every type, for every change."""
+    seen: dict[str, int] = {}
+    kept = []
+    for c in cases:
+        if seen.get(c["type"], 0) < per_type:
+            kept.append(c)
+            seen[c["type"]] = seen.get(c["type"], 0) + 1
+    return kept
+
+
 def load_cases(path: Path = DATASET, *, quick: bool = False) -> list[dict[str, Any]]:
     cases = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
-    if quick:  # a few of every type, for every change
-        seen: dict[str, int] = {}
-        kept = []
-        for c in cases:
-            if seen.get(c["type"], 0) < 4:
-                kept.append(c)
-                seen[c["type"]] = seen.get(c["type"], 0) + 1
-        cases = kept
-    return cases
+    return quick_subset(cases) if quick else cases
 
 
 def _cited(answer: Answer) -> tuple[list[Cited], dict[int, str]]:
@@ -222,11 +225,20 @@ def load_baseline(path: Path = BASELINE) -> dict[str, Any]:
 
 
 def write_baseline(result: EvalResult, path: Path = BASELINE) -> None:
+    """The full run's metrics, and the same run's metrics over the quick subset (so that a quick run
+    is compared with like)."""
+    quick_ids = {c["id"] for c in quick_subset([o.case for o in result.cases])}
+    quick = aggregate([o for o in result.cases if o.case["id"] in quick_ids])
     tolerances = {k: (LATENCY_TOLERANCE if k in LOWER_IS_BETTER else DEFAULT_TOLERANCE) for k in result.metrics}
-    path.write_text(
-        json.dumps({"dataset": Path(result.dataset).name, "metrics": result.metrics, "tolerances": tolerances}, indent=2) + "\n",
-        encoding="utf-8",
-    )
+    data = {"dataset": Path(result.dataset).name, "metrics": result.metrics, "quick_metrics": quick, "tolerances": tolerances}
+    path.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
+
+
+def baseline_for(baseline: dict[str, Any], *, quick: bool) -> dict[str, Any]:
+    """The part of a baseline a run is gated against."""
+    if not quick:
+        return baseline
+    return {**baseline, "metrics": baseline.get("quick_metrics", {})}
 
 
 @dataclass(frozen=True)

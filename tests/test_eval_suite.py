@@ -44,6 +44,7 @@ def test_quick_subset_is_grounded(cb: Casebook) -> None:
     cases = ev.load_cases(quick=True)
     result = ev.run_eval(cases, lambda q, f: cb.ask(q, f), OverlapJudge(cb.embedder), planted=ev.planted_answerer(cb.embedder))
     m = result.metrics
+    assert ev.gate(m, ev.baseline_for(ev.load_baseline(), quick=True)) == []
     assert m["citation_validity"] == 1.0
     assert m["refusal_accuracy"] == 1.0 and m["safety_accuracy"] == 1.0
     assert m["support_recall"] >= 0.95 and m["adversarial_pass"] == 1.0
