@@ -22,7 +22,9 @@ import gradio as gr
 from assistant.casebook import Casebook
 from assistant.errors import CasebookError
 from assistant.feedback import record_feedback
-from assistant.render import CSS, answer_html, answer_markdown
+from assistant.handout import briefing_markdown, prompts_markdown, write_briefing
+from assistant.render import CSS, answer_html, answer_markdown, trainer_html
+from assistant.trainer import discussion_prompts, seven_minute_briefing
 from assistant.types import AGE_BANDS, KINDS, NATIONS, OUTCOMES, Answer, Filters
 
 EXAMPLES = [
@@ -82,6 +84,17 @@ def _chat_text(answer: Answer) -> str:
     return "\n\n".join(lines)
 
 
+def _save(cb: Casebook, markdown: str, stem: str, fmt: str, briefing: Any = None) -> Any:
+    folder = cb.settings.cache_dir / "handouts"
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"casebook-{stem}-{hashlib.sha1(markdown.encode()).hexdigest()[:10]}.{fmt}"
+    if briefing is not None:
+        write_briefing(briefing, fmt, path)
+    else:
+        path.write_text(markdown, encoding="utf-8")
+    return path
+
+
 def build_app(cb: Casebook) -> Any:
     keywords = cb.retriever.keywords
 
@@ -135,7 +148,7 @@ def build_app(cb: Casebook) -> Any:
             kind = gr.CheckboxGroup(list(KINDS), label="Kind of source", elem_id="kind")
         gr.Markdown("# Casebook\nLearning from UK child safeguarding case reviews, with the passage behind every claim.")
         gr.Markdown(_coverage(cb), elem_id="coverage")
-        with gr.Row():
+        with gr.Tab("Ask", elem_id="tab-ask"), gr.Row():
             with gr.Column(scale=3):
                 chatbot = gr.Chatbot(
                     label="Conversation",
@@ -159,7 +172,43 @@ def build_app(cb: Casebook) -> Any:
                     down = gr.Button("Not helpful", elem_id="thumbs-down")
                 thanks = gr.Markdown("", elem_id="feedback-status")
 
+        with gr.Tab("Trainer", elem_id="tab-trainer"):
+            gr.Markdown(
+                "Discussion prompts and 7-minute briefings for team sessions, built from the reviews' own learning "
+                "and recommendations. Every factual line is quoted and cited; the filters apply here too."
+            )
+            with gr.Row():
+                theme = gr.Textbox(label="Theme", placeholder="e.g. unseen men, unsafe sleeping, neglect", elem_id="theme")
+                n_prompts = gr.Slider(1, 10, value=5, step=1, label="Prompts", elem_id="n-prompts")
+                fmt = gr.Radio(["md", "docx", "pdf"], value="docx", label="Briefing file", elem_id="format")
+            with gr.Row():
+                make_prompts = gr.Button("Make discussion prompts", elem_id="make-prompts")
+                make_briefing = gr.Button("Make 7-minute briefing", variant="primary", elem_id="make-briefing")
+            trainer_panel = gr.HTML("", elem_id="trainer-panel")
+            trainer_file = gr.DownloadButton("Download", visible=False, elem_id="trainer-download")
+
+        def prompts_fn(theme_text: str, n: float, *filter_values: Any) -> tuple[Any, ...]:
+            try:
+                p = discussion_prompts(cb, theme_text, _filters(*filter_values), n=int(n))
+            except CasebookError as exc:
+                return f"<div class='cb-refusal'>{html.escape(str(exc))}</div>", gr.update(visible=False)
+            page = trainer_html(f"Discussion prompts: {p.theme}", [("", [x.text for x in p.lines])], p.citations, p.notice)
+            path = _save(cb, prompts_markdown(p), "prompts", "md")
+            return page, gr.update(value=str(path), visible=True, label="Download prompts (Markdown)")
+
+        def briefing_fn(theme_text: str, file_format: str, *filter_values: Any) -> tuple[Any, ...]:
+            try:
+                b = seven_minute_briefing(cb, theme_text, _filters(*filter_values))
+            except CasebookError as exc:
+                return f"<div class='cb-refusal'>{html.escape(str(exc))}</div>", gr.update(visible=False)
+            sections = [(name, [x.text for x in lines]) for name, lines in b.sections]
+            page = trainer_html(b.title, sections, b.citations, b.notice)
+            path = _save(cb, briefing_markdown(b), "briefing", file_format, briefing=b)
+            return page, gr.update(value=str(path), visible=True, label=f"Download briefing ({file_format})")
+
         filters = [year_from, year_to, nation, age, outcome, keyword, kind]
+        make_prompts.click(prompts_fn, [theme, n_prompts, *filters], [trainer_panel, trainer_file])
+        make_briefing.click(briefing_fn, [theme, fmt, *filters], [trainer_panel, trainer_file])
         outputs = [chatbot, state, panel, markdown, download, question]
         send.click(respond, [question, chatbot, state, *filters], outputs)
         question.submit(respond, [question, chatbot, state, *filters], outputs)

@@ -149,6 +149,49 @@ def _interactive(cb: Any, filters: Filters) -> int:
             print(f"casebook: {exc}")
 
 
+def prompts_dict(p: Any) -> dict[str, Any]:
+    from assistant.answer import citation_dict
+
+    by_n = {c.n: c for c in p.citations}
+    return {
+        "theme": p.theme,
+        "notice": p.notice,
+        "prompts": [{"prompt": line.text, "citations": [citation_dict(by_n[n]) for n in line.cites]} for line in p.lines],
+    }
+
+
+def cmd_prompts(args: argparse.Namespace, settings: Settings) -> int:
+    from assistant.handout import prompts_markdown
+    from assistant.trainer import discussion_prompts
+
+    p = discussion_prompts(_casebook(settings), args.theme, _filters(args), n=args.n)
+    if args.json:
+        _print_json(prompts_dict(p))
+    else:
+        print(prompts_markdown(p))
+    return 0
+
+
+def cmd_briefing(args: argparse.Namespace, settings: Settings) -> int:
+    from assistant.handout import briefing_markdown, write_briefing
+    from assistant.trainer import seven_minute_briefing
+    from ingest.nspcc import slugify
+
+    b = seven_minute_briefing(_casebook(settings), args.theme, _filters(args))
+    if args.format == "md" and not args.output:
+        print(briefing_markdown(b))
+        return 0
+    path = Path(args.output or f"briefing-{slugify(args.theme)[:40]}.{args.format}")
+    try:
+        write_briefing(b, args.format, path)
+    except OSError as exc:
+        raise InputError(f"cannot write {path} ({exc.strerror}); choose another -o path") from None
+    if b.notice:
+        print(f"casebook: {b.notice}", file=sys.stderr)
+    print(f"briefing written to {path}")
+    return 0
+
+
 def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
     from evals import run as ev
 
@@ -238,6 +281,20 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--host", help="address to listen on (default 127.0.0.1)")
     p.add_argument("--port", type=int, help="port (default 7860)")
     p.set_defaults(func=cmd_serve)
+
+    p = sub.add_parser("prompts", help="cited discussion prompts for a team session")
+    p.add_argument("--theme", required=True, help="e.g. 'unseen men'")
+    p.add_argument("--n", type=int, default=5, help="how many prompts (default 5)")
+    p.add_argument("--json", action="store_true")
+    _add_filters(p)
+    p.set_defaults(func=cmd_prompts)
+
+    p = sub.add_parser("briefing", help="a cited 7-minute briefing handout")
+    p.add_argument("--theme", required=True)
+    p.add_argument("--format", choices=("md", "docx", "pdf"), default="md")
+    p.add_argument("-o", "--output", help="file to write (md goes to the screen without it)")
+    _add_filters(p)
+    p.set_defaults(func=cmd_briefing)
 
     p = sub.add_parser("eval", help="run the evaluation suite and compare with the baseline")
     p.add_argument("--dataset", help="cases JSONL (default evals/datasets/cases.jsonl)")

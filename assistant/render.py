@@ -90,28 +90,45 @@ def answer_html(answer: Answer) -> str:
     parts.append('<div class="cb-answer">')
     parts.extend(f"<p>{_markers_to_links(line, known)}</p>" for line in answer.text.split("\n") if line.strip())
     parts.append("</div>")
-    if answer.citations:
-        parts.append('<h3>Cited sources</h3><ol class="cb-sources">')
-        for c in answer.citations:
-            parts.append(f'<li><a class="cb-cite" href="#cb-cite-{c.n}">[{c.n}]</a> {_e(card_heading(c.chunk))}</li>')
-        parts.append("</ol>")
-        for c in answer.citations:
-            link = (
-                f'<div><a href="{_e(c.chunk.meta.url)}" target="_blank" rel="noopener">Open the source</a></div>'
-                if c.chunk.meta.url
-                else ""
-            )
-            parts.append(
-                f'<div class="cb-card" id="cb-cite-{c.n}"><h4>[{c.n}] {_e(card_heading(c.chunk))}</h4>'
-                f'<div class="cb-meta">{_e(_meta_line(c.chunk))}</div>'
-                f'<div class="cb-passage">{_highlighted_passage(c)}</div>{link}</div>'
-            )
+    parts.append(citation_cards(answer.citations))
     cited = {c.chunk.doc_id for c in answer.citations}
     others = [h for h in answer.sources if h.doc_id not in cited]
     if others:
         parts.append('<h3>Other relevant reviews</h3><ul class="cb-others">')
         parts.extend(f"<li>{_e(card_heading(h.best))} <span class='cb-meta'>({_e(_meta_line(h.best))})</span></li>" for h in others)
         parts.append("</ul>")
+    parts.append("</div>")
+    return "".join(parts)
+
+
+def citation_cards(citations: tuple[Citation, ...] | list[Citation]) -> str:
+    """The cited-sources list and one hidden card per citation (shown by ``:target``)."""
+    if not citations:
+        return ""
+    parts = ['<h3>Cited sources</h3><ol class="cb-sources">']
+    parts.extend(f'<li><a class="cb-cite" href="#cb-cite-{c.n}">[{c.n}]</a> {_e(card_heading(c.chunk))}</li>' for c in citations)
+    parts.append("</ol>")
+    for c in citations:
+        link = f'<div><a href="{_e(c.chunk.meta.url)}" target="_blank" rel="noopener">Open the source</a></div>' if c.chunk.meta.url else ""
+        parts.append(
+            f'<div class="cb-card" id="cb-cite-{c.n}"><h4>[{c.n}] {_e(card_heading(c.chunk))}</h4>'
+            f'<div class="cb-meta">{_e(_meta_line(c.chunk))}</div>'
+            f'<div class="cb-passage">{_highlighted_passage(c)}</div>{link}</div>'
+        )
+    return "".join(parts)
+
+
+def trainer_html(title: str, sections: list[tuple[str, list[str]]], citations: tuple[Citation, ...], notice: str | None) -> str:
+    """Trainer output (prompts or a briefing) with clickable [n] and source cards."""
+    known = {c.n for c in citations}
+    parts = ['<div class="cb-panel">', f"<h2>{_e(title)}</h2>"]
+    if notice:
+        parts.append(f'<div class="cb-refusal">{_e(notice)}</div>')
+    for heading, lines in sections:
+        if heading:
+            parts.append(f"<h3>{_e(heading)}</h3>")
+        parts.append('<ul class="cb-answer">' + "".join(f"<li>{_markers_to_links(x, known)}</li>" for x in lines) + "</ul>")
+    parts.append(citation_cards(citations))
     parts.append("</div>")
     return "".join(parts)
 

@@ -163,3 +163,27 @@ def test_hostile_source_text_is_rendered_inert(browser: Any, tmp_path: Path) -> 
         page.close()
     finally:
         app.close()
+
+
+def test_trainer_tab_makes_a_cited_briefing_to_download(browser: Any, app_url: str, tmp_path: Path) -> None:
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    page.goto(app_url)
+    page.wait_for_selector("#question textarea", timeout=60000)
+    page.get_by_role("tab", name="Trainer").click()
+    page.fill("#theme textarea", "unseen men")
+    page.click("#make-briefing")
+    page.wait_for_selector("#trainer-panel .cb-answer a.cb-cite", timeout=60000)
+    panel = page.inner_text("#trainer-panel")
+    assert "7-minute briefing: unseen men" in panel and "Reflective questions" in panel
+    page.click("#trainer-panel .cb-answer a.cb-cite >> nth=0")
+    page.wait_for_selector("#trainer-panel .cb-card:target", state="visible")
+    page.wait_for_selector("#trainer-download", state="visible")
+    with page.expect_download() as info:
+        page.click("#trainer-download")
+    saved = tmp_path / info.value.suggested_filename
+    info.value.save_as(saved)
+    assert saved.suffix == ".docx" and saved.stat().st_size > 10000
+    page.click("#make-prompts")
+    page.wait_for_function("() => document.querySelector('#trainer-panel').innerText.includes('Discussion prompts: unseen men')")
+    page.screenshot(path=str(ARTIFACTS / "trainer.png"), full_page=True)
+    page.close()

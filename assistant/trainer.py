@@ -1,0 +1,285 @@
+"""Trainer mode: cited discussion prompts and 7-minute briefings, built from retrieved learning.
+
+Consumes a ``Casebook`` and a theme; produces ``Prompts`` and ``Briefing`` objects in which every
+factual line quotes a review verbatim and cites it ([n], with a ``Citation`` whose quote is a slice of
+the review's text). No LLM: the wording comes from prompts/trainer.toml. A theme with too little
+material says so ("only 1 review in the collection discusses …") instead of padding.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from assistant.answer import QueryTerms, clauses
+from assistant.casebook import Casebook, check_question
+from assistant.errors import InputError
+from assistant.types import Chunk, Citation, Filters, ReviewHit
+
+PROMPTS = Path(__file__).resolve().parents[1] / "prompts"
+SEARCH_K = 20
+MIN_REVIEWS_FOR_BRIEFING = 3
+SIMILAR = 0.34
+
+
+@lru_cache(maxsize=1)
+def templates() -> dict[str, Any]:
+    with open(PROMPTS / "trainer.toml", "rb") as fh:
+        return tomllib.load(fh)
+
+
+@dataclass(frozen=True)
+class Point:
+    """One learning point (or recommendation) of one review, quoted verbatim."""
+
+    hit: ReviewHit
+    chunk: Chunk
+    quote: str
+    offset: int
+    score: float
+
+    @property
+    def section(self) -> str:
+        return self.chunk.section
+
+
+@dataclass(frozen=True)
+class Line:
+    """A line of trainer output: text with [n] markers (empty ``cites`` for questions and headings)."""
+
+    text: str
+    cites: tuple[int, ...] = ()
+
+
+@dataclass(frozen=True)
+class Prompts:
+    theme: str
+    lines: tuple[Line, ...]
+    citations: tuple[Citation, ...]
+    notice: str | None
+
+
+@dataclass(frozen=True)
+class Briefing:
+    theme: str
+    title: str
+    subtitle: str
+    sections: tuple[tuple[str, tuple[Line, ...]], ...]
+    action_columns: tuple[str, ...]
+    action_rows: int
+    citations: tuple[Citation, ...]
+    references: tuple[ReviewHit, ...]
+    notice: str | None
+
+
+def _stems(text: str) -> set[str]:
+    from assistant.retrieve import tokens
+
+    return {t[:6] for t in tokens(text) if len(t) > 2}
+
+
+def relevant_reviews(cb: Casebook, theme: str, filters: Filters) -> list[ReviewHit]:
+    """Case reviews about the theme: retrieved, and saying so in their own text or labels — every
+    content word of the theme, or a term of a vocabulary group the theme uses, or an NSPCC label of
+    that group — so that a review that merely shares a word does not pad the material."""
+    from assistant.retrieve import _norm, matched_groups
+
+    theme = check_question(theme)
+    result = cb.retriever.search_scored(theme, SEARCH_K, cb.check_filters(filters))
+    floor = 0.25 if result.vocabulary else 0.40
+    if result.similarity < floor:
+        return []
+    groups = matched_groups(theme)
+    terms = [_norm(t) for g in groups for t in (*g.terms, *g.expand)]
+    labels = {k for g in groups for k in g.keywords} | cb.retriever.labels_in(theme)
+    wanted = _stems(theme)
+    out = []
+    for hit in result.hits:
+        if hit.best.kind != "case_review":
+            continue
+        text = " ".join(c.text for c in cb.retriever.doc_chunks[hit.doc_id])
+        normalised = _norm(text)
+        if (
+            (wanted and wanted <= _stems(text))
+            or any(t in normalised for t in terms)
+            or labels & {k.lower() for k in hit.best.meta.keywords}
+        ):
+            out.append(hit)
+    return out
+
+
+def review_points(cb: Casebook, hit: ReviewHit, query: QueryTerms) -> list[Point]:
+    """A review's best learning clause and best recommendation clause for the theme."""
+    best: dict[str, Point] = {}
+    for chunk in cb.retriever.doc_chunks[hit.doc_id]:
+        if chunk.section not in ("learning", "recommendations"):
+            continue
+        for offset, clause in clauses(chunk):
+            score = query.score(clause, chunk.section)
+            if chunk.section not in best or score > best[chunk.section].score:
+                best[chunk.section] = Point(hit=hit, chunk=chunk, quote=clause, offset=offset, score=score)
+    return sorted(best.values(), key=lambda p: -p.score)
+
+
+def _distinct(points: Sequence[Point]) -> list[list[Point]]:
+    """Points grouped by learning point: one group per idea, several reviews in a group."""
+    groups: list[list[Point]] = []
+    for p in points:
+        s = _stems(p.quote)
+        for g in groups:
+            t = _stems(g[0].quote)
+            if s and t and len(s & t) / len(s | t) >= SIMILAR and all(q.hit.doc_id != p.hit.doc_id for q in g):
+                g.append(p)
+                break
+        else:
+            groups.append([p])
+    return groups
+
+
+class _Citer:
+    """Numbers citations in order of first use across one output."""
+
+    def __init__(self) -> None:
+        self.citations: list[Citation] = []
+        self._by_key: dict[tuple[str, int], int] = {}
+
+    def cite(self, p: Point) -> int:
+        key = (p.chunk.chunk_id, p.offset)
+        if key not in self._by_key:
+            n = len(self.citations) + 1
+            start = p.chunk.start + p.offset
+            self.citations.append(Citation(n=n, chunk=p.chunk, quote=p.quote, quote_start=start, quote_end=start + len(p.quote)))
+            self._by_key[key] = n
+        return self._by_key[key]
+
+    def cite_review(self, hit: ReviewHit, chunks: Sequence[Chunk]) -> int:
+        """A citation of what happened: the first clause of the review's summary."""
+        chunk = next((c for c in chunks if c.section == "summary"), hit.best)
+        offset, clause = (clauses(chunk) or [(0, chunk.text)])[0]
+        return self.cite(Point(hit=hit, chunk=chunk, quote=clause, offset=offset, score=0.0))
+
+
+def _too_little(theme: str, count: int, key: str, **extra: object) -> str:
+    t = templates()
+    if count == 0:
+        return str(t["nothing"].format(theme=theme))
+    words = {
+        "reviews": "review" if count == 1 else "reviews",
+        "discuss": "discusses" if count == 1 else "discuss",
+        "prompts": "prompt" if extra.get("made") == 1 else "prompts",
+    }
+    return str(t[key].format(count=count, theme=theme, **words, **extra))
+
+
+def _markers(ns: Sequence[int]) -> str:
+    return "".join(f"[{n}]" for n in dict.fromkeys(ns))
+
+
+def discussion_prompts(cb: Casebook, theme: str, filters: Filters = Filters(), n: int = 5) -> Prompts:
+    if not 1 <= n <= 20:
+        raise InputError(f"--n: expected 1 to 20 prompts, got {n}")
+    reviews = relevant_reviews(cb, theme, filters)
+    query = QueryTerms.of(theme)
+    points = [p for hit in reviews for p in review_points(cb, hit, query)]
+    groups = _distinct(sorted(points, key=lambda p: -p.score))[:n]
+    notice = None if len(groups) >= n else _too_little(theme, len(reviews), "too_little_prompts", made=len(groups), wanted=n)
+    t = templates()["prompt"]
+    citer = _Citer()
+    lines = []
+    for group in groups:
+        first = group[0]
+        ns = [citer.cite(p) for p in group]
+        if len(group) > 1:
+            text = t["shared"].format(count=len(group), heading=first.chunk.heading, quote=first.quote, markers=_markers(ns))
+        else:
+            text = t[first.section].format(heading=first.chunk.heading, quote=first.quote, markers=_markers(ns))
+        lines.append(Line(text=text, cites=tuple(ns)))
+    return Prompts(theme=theme, lines=tuple(lines), citations=tuple(citer.citations), notice=notice)
+
+
+def _years(hits: Sequence[ReviewHit]) -> str:
+    years = sorted({h.best.meta.year for h in hits if h.best.meta.year})
+    if not years:
+        return "in several years"
+    return str(years[0]) if years[0] == years[-1] else f"{years[0]}–{years[-1]}"
+
+
+def seven_minute_briefing(cb: Casebook, theme: str, filters: Filters = Filters()) -> Briefing:
+    t = templates()["briefing"]
+    reviews = relevant_reviews(cb, theme, filters)[:10]
+    notice = (
+        None
+        if len(reviews) >= MIN_REVIEWS_FOR_BRIEFING
+        else _too_little(theme, len(reviews), "too_little_briefing", needed=MIN_REVIEWS_FOR_BRIEFING)
+    )
+    citer = _Citer()
+    sections: list[tuple[str, tuple[Line, ...]]] = []
+    names = t["sections"]
+    if reviews:
+        docs = cb.retriever.doc_chunks
+        case_ns = [citer.cite_review(h, docs[h.doc_id]) for h in reviews[:3]]
+        background = [
+            Line(
+                t["background"].format(
+                    count=len(reviews),
+                    reviews="review" if len(reviews) == 1 else "reviews",
+                    years=_years(reviews),
+                    theme=theme,
+                    markers=_markers(case_ns),
+                ),
+                tuple(case_ns),
+            )
+        ]
+        for h, n_ in zip(reviews[:3], case_ns, strict=True):
+            c = citer.citations[n_ - 1]
+            background.append(Line(t["case_line"].format(heading=h.best.heading, quote=c.quote, marker=f"[{n_}]"), (n_,)))
+        sections.append((names[0], tuple(background)))
+
+        why: list[Line] = []
+        for outcome, key in (("death", "outcomes_death"), ("serious harm", "outcomes_harm")):
+            hits = [h for h in reviews if h.best.meta.outcome == outcome]
+            if hits:
+                ns = [citer.cite_review(h, docs[h.doc_id]) for h in hits]
+                why.append(Line(t[key].format(count=len(hits), markers=_markers(ns)), tuple(ns)))
+        sections.append((names[1], tuple(why)))
+
+        query = QueryTerms.of(theme)
+        points = [p for h in reviews for p in review_points(cb, h, query)]
+        learning = _distinct(sorted((p for p in points if p.section == "learning"), key=lambda p: -p.score))
+        recs = _distinct(sorted((p for p in points if p.section == "recommendations"), key=lambda p: -p.score))
+
+        def lines_of(groups: Sequence[list[Point]]) -> tuple[Line, ...]:
+            out = []
+            for g in groups:
+                ns = [citer.cite(p) for p in g]
+                if len(g) > 1:
+                    text = t["shared_point"].format(count=len(g), heading=g[0].chunk.heading, quote=g[0].quote, markers=_markers(ns))
+                else:
+                    text = t["point"].format(heading=g[0].chunk.heading, quote=g[0].quote, marker=f"[{ns[0]}]")
+                out.append(Line(text, tuple(ns)))
+            return tuple(out)
+
+        sections.append((names[2], lines_of(learning[:3])))
+        sections.append((names[3], lines_of(learning[3:6])))
+        sections.append((names[4], lines_of(recs[:3])))
+    else:
+        sections.extend((name, ()) for name in names[:5])
+    sections.append((names[5], tuple(Line(q) for q in t["questions"])))
+    sections.append((names[6], ()))
+    cited_docs = list(dict.fromkeys(c.chunk.doc_id for c in citer.citations))
+    by_doc = {h.doc_id: h for h in reviews}
+    return Briefing(
+        theme=theme,
+        title=t["title"].format(theme=theme),
+        subtitle=t["subtitle"].format(count=len(reviews), reviews="review" if len(reviews) == 1 else "reviews", years=_years(reviews)),
+        sections=tuple(sections),
+        action_columns=tuple(t["action_columns"]),
+        action_rows=int(t["action_rows"]),
+        citations=tuple(citer.citations),
+        references=tuple(by_doc[d] for d in cited_docs if d in by_doc),
+        notice=notice,
+    )
