@@ -205,7 +205,7 @@ def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
                 fh.write(json.dumps(d, ensure_ascii=False) + "\n")
         print(f"{len(drafts)} draft cases from thumbs-down feedback appended to {out}; fill in expected sources and facts")
         return 0
-    from evals.judge import OverlapJudge
+    from assistant.support import OverlapJudge
     from evals.report import write_report
 
     dataset = Path(args.dataset) if args.dataset else ev.DATASET

@@ -4,7 +4,7 @@
 
 Tries weights 0.0–1.0 (step 0.1) and every threshold between observed scores; keeps the pair with the
 highest accuracy (ties: the weight nearer 0.5, then the middle threshold). Reports accuracy and
-Cohen's kappa against the labels. ``--write`` stores the result in evals/judge.toml.
+Cohen's kappa against the labels. ``--write`` stores the result in assistant/support.toml.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ import json
 from itertools import pairwise
 from pathlib import Path
 
-from evals.judge import CONFIG, JudgeConfig, OverlapJudge, clean_statement, coverage
+from assistant.support import CONFIG, JudgeConfig, OverlapJudge, clean_statement, coverage
 from vectorstore.embedder import load_embedder
 
 LABELS = Path(__file__).parent / "datasets" / "support_labels.jsonl"

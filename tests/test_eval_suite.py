@@ -11,9 +11,9 @@ import pytest
 
 from assistant.casebook import Casebook
 from assistant.settings import Settings
+from assistant.support import OverlapJudge
 from assistant.types import Answer, Filters
 from evals import run as ev
-from evals.judge import OverlapJudge
 from evals.report import write_report
 
 

@@ -72,7 +72,13 @@ def _factual_lines(b: Briefing) -> list[str]:
 def test_briefing_every_factual_line_cited(cb: Casebook, theme: str) -> None:
     b = seven_minute_briefing(cb, theme)
     assert [name for name, _ in b.sections] == [
-        "Background", "Why it matters", "Key information", "Things to remember", "What to do", "Reflective questions", "Action plan",
+        "Background",
+        "Why it matters",
+        "Key information",
+        "Things to remember",
+        "What to do",
+        "Reflective questions",
+        "Action plan",
     ]
     key = dict(b.sections)["Key information"]
     assert len(key) == 3
@@ -124,7 +130,9 @@ def test_filters_apply(cb: Casebook) -> None:
     assert p.citations and all(c.chunk.meta.year == 2022 for c in p.citations)
 
 
-def test_cli_prompts_json_and_briefing_file(real_index: Settings, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+def test_cli_prompts_json_and_briefing_file(
+    real_index: Settings, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
     monkeypatch.setenv("CASEBOOK_HOME", str(real_index.home))
     assert cli.main(["prompts", "--theme", "unseen men", "--n", "3", "--json"]) == 0
     data = json.loads(capsys.readouterr().out)
