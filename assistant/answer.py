@@ -163,8 +163,26 @@ def _groups(points: Sequence[_Point]) -> list[list[int]]:
     return groups
 
 
-def _years(hits: Sequence[ReviewHit]) -> str:
-    years = sorted({h.best.meta.year for h in hits if h.best.meta.year})
+def overview_line(citations: Sequence[Citation]) -> str:
+    """ "6 case reviews in the collection, published 2019–2022, speak most directly to this question
+    [1]…[6]": a claim about the cited sources, citing all of them."""
+    docs = {c.chunk.doc_id: c.chunk for c in citations}
+    reviews = sum(1 for c in docs.values() if c.kind == "case_review")
+    others = len(docs) - reviews
+    sources = " and ".join(
+        part
+        for part in (
+            f"{reviews} case review{'s' if reviews != 1 else ''}" if reviews else "",
+            f"{others} other source{'s' if others != 1 else ''}" if others else "",
+        )
+        if part
+    )
+    markers = "".join(f"[{c.n}]" for c in citations)
+    return str(templates()["overview"].format(sources=sources, years=_years(list(docs.values())), markers=markers))
+
+
+def _years(chunks: Sequence[Chunk]) -> str:
+    years = sorted({c.meta.year for c in chunks if c.meta.year})
     if not years:
         return ""
     return f", published {years[0]}," if years[0] == years[-1] else f", published {years[0]}–{years[-1]},"
@@ -190,18 +208,7 @@ def compose(question: str, hits: Sequence[ReviewHit], filters: Filters = Filters
         )
         for i, p in enumerate(points)
     ]
-    reviews = sum(1 for p in points if p.chunk.kind == "case_review")
-    others = len(points) - reviews
-    sources = " and ".join(
-        part
-        for part in (
-            f"{reviews} case review{'s' if reviews != 1 else ''}" if reviews else "",
-            f"{others} other source{'s' if others != 1 else ''}" if others else "",
-        )
-        if part
-    )
-    markers = "".join(f"[{c.n}]" for c in citations)
-    sentences = [t["overview"].format(sources=sources, years=_years(hits[:MAX_POINTS]), markers=markers)]
+    sentences = [overview_line(citations)]
     for group in _groups(points):
         first = points[group[0]]
         if len(group) > 1:
@@ -301,6 +308,7 @@ def answer_dict(answer: Answer) -> dict[str, Any]:
         "safety_notice": answer.safety_notice,
         "filters": describe_filters(answer.filters),
         "standalone_question": answer.standalone_question,
+        "notes": list(answer.notes),
         "citations": [citation_dict(c) for c in answer.citations],
         "sources": [source_dict(h) for h in answer.sources],
     }

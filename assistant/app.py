@@ -78,10 +78,43 @@ def _chat_text(answer: Answer) -> str:
     lines: list[str] = []
     if answer.safety_notice:
         lines.append(f"**⚠️ {html.escape(answer.safety_notice)}**\n")
+    lines.extend(f"_{html.escape(note)}_" for note in answer.notes)
     lines.extend(html.escape(line) for line in answer.text.split("\n"))
     if answer.citations:
         lines.append("\n_Click a [n] in the answer panel to see the supporting passage._")
     return "\n\n".join(lines)
+
+
+def _streamed(cb: Casebook, message: str, filters: Filters, history: list[str]) -> Iterator[tuple[str, Answer | None]]:
+    """Run a generative ``ask`` in a thread; yield (draft so far, None) while the model writes, then
+    ("", the guarded answer). Errors are re-raised here, in the caller's thread."""
+    import queue
+    import threading
+
+    tokens: queue.Queue[str] = queue.Queue()
+    result: dict[str, Any] = {}
+
+    def work() -> None:
+        try:
+            result["answer"] = cb.ask(message, filters, history=history, on_token=tokens.put)
+        except BaseException as exc:  # handed to the caller's thread below
+            result["error"] = exc
+
+    thread = threading.Thread(target=work, daemon=True)
+    thread.start()
+    draft = ""
+    while thread.is_alive() or not tokens.empty():
+        try:
+            draft += tokens.get(timeout=0.25)
+            while not tokens.empty():
+                draft += tokens.get_nowait()
+            yield draft, None
+        except queue.Empty:
+            continue
+    thread.join()
+    if "error" in result:
+        raise result["error"]
+    yield "", result["answer"]
 
 
 def _save(cb: Casebook, markdown: str, stem: str, fmt: str, briefing: Any = None) -> Any:
@@ -100,11 +133,24 @@ def build_app(cb: Casebook) -> Any:
 
     def respond(message: str, chat: list[dict[str, Any]], state: dict[str, Any], *filter_values: Any) -> Iterator[tuple[Any, ...]]:
         chat = [*chat, {"role": "user", "content": html.escape(message or "")}]
+        filters = _filters(*filter_values)
+        history = state.get("questions", [])
+        answer: Answer | None = None
         try:
-            answer = cb.ask(message, _filters(*filter_values), history=state.get("questions", []))
+            if cb.llm.backend == "extractive":
+                answer = cb.ask(message, filters, history=history)
+            else:
+                for draft, done in _streamed(cb, message, filters, history):
+                    if done is not None:
+                        answer = done
+                        break
+                    shown = f"_Drafting with {html.escape(cb.llm.label)}; checking every sentence against its sources when done…_\n\n"
+                    yield [*chat, {"role": "assistant", "content": shown + html.escape(draft)}], state, "", gr.update(), gr.update(), ""
         except CasebookError as exc:
             chat.append({"role": "assistant", "content": f"⚠️ {html.escape(str(exc))}"})
             yield chat, state, "", gr.update(), gr.update(), ""
+            return
+        if answer is None:
             return
         questions = [*state.get("questions", []), answer.standalone_question or answer.question]
         state = {**state, "questions": questions[-10:], "last": answer}

@@ -11,11 +11,14 @@ import threading
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 
-from assistant.answer import compose, refusal, safety_notice
-from assistant.errors import IndexNotReady, InputError
-from assistant.followup import standalone
+from assistant.answer import compose, overview_line, refusal, safety_notice
+from assistant.errors import ConfigError, IndexNotReady, InputError
+from assistant.followup import needs_context, standalone
+from assistant.generate import GenerationError, Generator, budget_sources, parse_llm
+from assistant.guard import guard
 from assistant.retrieve import Retriever, check_filters
 from assistant.settings import Settings, load_settings
+from assistant.support import OverlapJudge
 from assistant.types import Answer, Filters, ReviewHit
 from vectorstore.embedder import Embedder, load_embedder
 from vectorstore.store import Store
@@ -28,6 +31,8 @@ MAX_QUESTION_CHARS = 2000
 # in-scope questions without vocabulary score above 0.52, with vocabulary above 0.31.
 MIN_SIMILARITY = 0.40
 MIN_SIMILARITY_WITH_VOCABULARY = 0.25
+# Sources offered to a language model: the best passage of each of the top reviews.
+MAX_LLM_SOURCES = 6
 
 
 def check_question(question: str) -> str:
@@ -58,6 +63,9 @@ class Casebook:
         self._on_ingest = on_ingest
         self._retriever: Retriever | None = None
         self._lock = threading.Lock()
+        self.llm = parse_llm(self.settings.llm)
+        self._generator: Generator | None = None
+        self._judge: OverlapJudge | None = None
 
     @property
     def embedder(self) -> Embedder:
@@ -95,12 +103,45 @@ class Casebook:
             raise InputError(f"k: expected 1 to 100 results, got {k}")
         return self.retriever.search(query, k, self.check_filters(filters))
 
-    def ask(self, question: str, filters: Filters = Filters(), history: Sequence[str] = ()) -> Answer:
+    @property
+    def generator(self) -> Generator | None:
+        """The configured language model, or None for the extractive answer."""
+        with self._lock:
+            if self._generator is None and self.llm.backend != "extractive":
+                self._generator = Generator(self.settings, self.llm)
+            return self._generator
+
+    @property
+    def judge(self) -> OverlapJudge:
+        if self._judge is None:
+            self._judge = OverlapJudge(self.embedder)
+        return self._judge
+
+    def _standalone(self, question: str, history: Sequence[str]) -> str | None:
+        if not history or not needs_context(question):
+            return None
+        if self.llm.backend != "extractive":
+            try:
+                rewritten = self.generator.rewrite(history[-1], question) if self.generator else None
+            except GenerationError:
+                rewritten = None
+            if rewritten:
+                return rewritten
+        return standalone(question, history)
+
+    def ask(
+        self,
+        question: str,
+        filters: Filters = Filters(),
+        history: Sequence[str] = (),
+        on_token: Callable[[str], None] | None = None,
+    ) -> Answer:
         """``history``: the earlier questions of the conversation (as searched), oldest first; a
-        question that refers back to them is searched as a standalone question."""
+        question that refers back to them is searched as a standalone question. ``on_token`` receives
+        the model's draft as it streams (generative backends only; the returned answer is guarded)."""
         question = check_question(question)
         filters = self.check_filters(filters)
-        rewritten = standalone(question, history)
+        rewritten = self._standalone(question, history)
         searched = rewritten or question
         result = self.retriever.search_scored(searched, 10, filters)
         floor = MIN_SIMILARITY_WITH_VOCABULARY if result.vocabulary else MIN_SIMILARITY
@@ -108,9 +149,45 @@ class Casebook:
             answer = refusal(question, safety_notice(question), filters, reviews=self._review_count(), years=self._years())
         else:
             answer = compose(searched, result.hits, filters)
-            notice = safety_notice(question)
-            answer = replace(answer, question=question, safety_notice=notice)
+            if self.llm.backend != "extractive":
+                answer = self._generative(searched, answer, on_token)
+            answer = replace(answer, question=question, safety_notice=safety_notice(question))
         return replace(answer, standalone_question=rewritten)
+
+    def _generative(self, question: str, extractive: Answer, on_token: Callable[[str], None] | None) -> Answer:
+        """The model's answer, checked by the guard; the extractive answer, with a note, when the model
+        fails or too little of what it wrote can be checked against the sources."""
+        sources = budget_sources(question, [h.best for h in extractive.sources[:MAX_LLM_SOURCES]], self.settings)
+        label = self.llm.label
+        try:
+            generator = self.generator
+            assert generator is not None
+            if on_token is None:
+                draft = generator.draft(question, sources)
+            else:
+                parts = []
+                for token in generator.stream(question, sources):
+                    parts.append(token)
+                    on_token(token)
+                draft = "".join(parts)
+        except (GenerationError, ConfigError) as exc:
+            return replace(extractive, notes=(f"{exc}. Showing Casebook's extractive answer instead.",))
+        checked = guard(draft, sources, self.judge)
+        if checked is None:
+            note = f"Too little of {label}'s answer could be checked against the sources, so this is Casebook's extractive answer."
+            return replace(extractive, notes=(note,))
+        r = checked.report
+        note = f"Written by {label}; every sentence was checked against the passage it cites."
+        if r.removed == 1:
+            note += " 1 sentence the sources did not support was removed."
+        elif r.removed:
+            note += f" {r.removed} sentences the sources did not support were removed."
+        return replace(
+            extractive,
+            text="\n".join([overview_line(checked.citations), checked.text]),
+            citations=checked.citations,
+            notes=(note,),
+        )
 
     def _review_count(self) -> int:
         return len({c.doc_id for c in self.retriever.chunks if c.kind == "case_review"})

@@ -79,6 +79,14 @@ def _add_filters(p: argparse.ArgumentParser) -> None:
     g.add_argument("--kind", action="append", help=" | ".join(KINDS))
 
 
+def _add_llm(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--llm",
+        metavar="BACKEND",
+        help="extractive (default, no model) | llamacpp[:PATH.gguf] | ollama:MODEL | openai:MODEL (base URL and key from settings)",
+    )
+
+
 def _casebook(settings: Settings) -> Any:
     from assistant.casebook import Casebook
 
@@ -109,6 +117,8 @@ def _print_answer(answer: Any) -> None:
         print(f"!! {answer.safety_notice}\n")
     note = describe_filters(answer.filters)
     if note:
+        print(f"({note})\n")
+    for note in answer.notes:
         print(f"({note})\n")
     print(answer.text)
     if answer.citations:
@@ -274,18 +284,21 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("ask", help="a short answer in which every sentence cites a review (no question: interactive)")
     p.add_argument("question", nargs="?")
     p.add_argument("--json", action="store_true")
+    _add_llm(p)
     _add_filters(p)
     p.set_defaults(func=cmd_ask)
 
     p = sub.add_parser("serve", help="the practitioners' chat in the browser")
     p.add_argument("--host", help="address to listen on (default 127.0.0.1)")
     p.add_argument("--port", type=int, help="port (default 7860)")
+    _add_llm(p)
     p.set_defaults(func=cmd_serve)
 
     p = sub.add_parser("prompts", help="cited discussion prompts for a team session")
     p.add_argument("--theme", required=True, help="e.g. 'unseen men'")
     p.add_argument("--n", type=int, default=5, help="how many prompts (default 5)")
     p.add_argument("--json", action="store_true")
+    _add_llm(p)
     _add_filters(p)
     p.set_defaults(func=cmd_prompts)
 
@@ -293,6 +306,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--theme", required=True)
     p.add_argument("--format", choices=("md", "docx", "pdf"), default="md")
     p.add_argument("-o", "--output", help="file to write (md goes to the screen without it)")
+    _add_llm(p)
     _add_filters(p)
     p.set_defaults(func=cmd_briefing)
 
@@ -303,6 +317,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--update-baseline", action="store_true", help="accept this run as the new baseline")
     p.add_argument("--quick", action="store_true", help="a few cases of every type")
     p.add_argument("--draft-from-feedback", metavar="FILE", help="turn thumbs-down feedback into draft cases in FILE")
+    _add_llm(p)
     p.set_defaults(func=cmd_eval)
 
     p = sub.add_parser("stats", help="what the index holds")
@@ -316,7 +331,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     func: Callable[[argparse.Namespace, Settings], int] = args.func
     try:
-        settings = load_settings(home=args.home)
+        settings = load_settings(home=args.home, llm=getattr(args, "llm", None))
         return func(args, settings)
     except CasebookError as exc:
         print(f"casebook: {exc}", file=sys.stderr)

