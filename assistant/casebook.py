@@ -31,8 +31,6 @@ MAX_QUESTION_CHARS = 2000
 # in-scope questions without vocabulary score above 0.52, with vocabulary above 0.31.
 MIN_SIMILARITY = 0.40
 MIN_SIMILARITY_WITH_VOCABULARY = 0.25
-# Sources offered to a language model: the best passage of each of the top reviews.
-MAX_LLM_SOURCES = 6
 
 
 def check_question(question: str) -> str:
@@ -157,7 +155,7 @@ class Casebook:
     def _generative(self, question: str, extractive: Answer, on_token: Callable[[str], None] | None) -> Answer:
         """The model's answer, checked by the guard; the extractive answer, with a note, when the model
         fails or too little of what it wrote can be checked against the sources."""
-        sources = budget_sources(question, [h.best for h in extractive.sources[:MAX_LLM_SOURCES]], self.settings)
+        sources = budget_sources(question, [h.best for h in extractive.sources[: self.settings.llm_sources]], self.settings)
         label = self.llm.label
         try:
             generator = self.generator

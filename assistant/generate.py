@@ -86,11 +86,12 @@ def _chat_model(spec: LLMSpec, settings: Settings) -> Any:
             )
         if spec.backend == "openai":
             from langchain_openai import ChatOpenAI
+            from pydantic import SecretStr
 
-            return ChatOpenAI(
+            return ChatOpenAI(  # type: ignore[call-arg]  # max_tokens is a pydantic alias mypy cannot see
                 model=spec.model,
                 base_url=settings.llm_base_url or None,
-                api_key=settings.llm_api_key or "not-needed",  # local servers ignore it
+                api_key=SecretStr(settings.llm_api_key or "not-needed"),  # local servers ignore it
                 timeout=settings.llm_timeout_s,
                 max_retries=0,
                 temperature=0.0,

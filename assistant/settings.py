@@ -45,6 +45,7 @@ class Settings:
     llm_timeout_s: int = 120
     llm_max_tokens: int = 320  # tokens the model may write
     llm_context_tokens: int = 2048  # the model's window (llamacpp: n_ctx)
+    llm_sources: int = 3  # passages shown to the model (small models copy better from few)
     # Chat app.
     server_host: str = "127.0.0.1"
     server_port: int = 7860

@@ -1,0 +1,112 @@
+"""Generative answers with a real model: the packaged SmolLM2-135M GGUF in-process (llama-cpp-python)
+and behind a real OpenAI-compatible server (llama-cpp-python's), through LangChain's clients."""
+
+from __future__ import annotations
+
+import re
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+
+import pytest
+
+from assistant.casebook import Casebook
+from assistant.generate import Generator, packaged_smollm2, parse_llm
+from assistant.settings import Settings
+from assistant.types import Answer
+from ingest.sources import read_collection_file
+
+pytestmark = pytest.mark.slow
+QUESTION = "What did reviews say about co-sleeping and alcohol?"
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def assert_grounded(answer: Answer) -> None:
+    assert not answer.refused and answer.citations and answer.notes
+    numbers = {c.n for c in answer.citations}
+    for line in answer.text.split("\n"):
+        marks = {int(m) for m in re.findall(r"\[(\d+)\]", line)}
+        assert marks and marks <= numbers, line
+    for c in answer.citations:
+        assert c.quote in c.chunk.text
+        assert read_collection_file(c.chunk.source_file).text[c.quote_start : c.quote_end] == c.quote
+
+
+@pytest.fixture(scope="module")
+def in_process(real_index: Settings) -> Casebook:
+    return Casebook(real_index.replace(llm="llamacpp"), auto_ingest=False)
+
+
+def test_packaged_model_answers_in_process(in_process: Casebook) -> None:
+    generator = in_process.generator
+    assert isinstance(generator, Generator) and generator.spec.backend == "llamacpp"
+    hits = in_process.search(QUESTION, k=3)
+    draft = generator.draft(QUESTION, [h.best for h in hits])
+    assert len(draft.split()) >= 5, "the model wrote something"
+    streamed: list[str] = []
+    answer = in_process.ask(QUESTION, on_token=streamed.append)
+    assert streamed and "".join(streamed).strip()
+    assert_grounded(answer)
+    assert answer.notes[0].startswith(("Written by llamacpp", "Too little of llamacpp"))
+
+
+@pytest.fixture(scope="module")
+def llama_server() -> Iterator[str]:
+    port = _free_port()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "llama_cpp.server", "--model", packaged_smollm2(), "--host", "127.0.0.1",
+         "--port", str(port), "--n_ctx", "2048", "--model_alias", "smollm2"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+    base = f"http://127.0.0.1:{port}/v1"
+    try:
+        deadline = time.monotonic() + 120
+        while True:
+            try:
+                urllib.request.urlopen(base + "/models", timeout=2)
+                break
+            except OSError:
+                if time.monotonic() > deadline or proc.poll() is not None:
+                    raise RuntimeError("llama_cpp.server did not come up") from None
+                time.sleep(0.5)
+        yield base
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+
+
+def test_openai_compatible_server(real_index: Settings, llama_server: str) -> None:
+    cb = Casebook(real_index.replace(llm="openai:smollm2", llm_base_url=llama_server, llm_timeout_s=120), auto_ingest=False)
+    assert parse_llm("openai:smollm2").label == "openai:smollm2"
+    streamed: list[str] = []
+    answer = cb.ask(QUESTION, on_token=streamed.append)
+    assert "".join(streamed).strip(), "the server streamed a reply"
+    assert_grounded(answer)
+    assert answer.notes[0].startswith(("Written by openai:smollm2", "Too little of openai:smollm2"))
+
+
+def test_a_server_that_is_down_falls_back_with_a_clear_note(real_index: Settings) -> None:
+    port = _free_port()  # nothing listens here
+    cb = Casebook(real_index.replace(llm="openai:any", llm_base_url=f"http://127.0.0.1:{port}/v1", llm_timeout_s=5), auto_ingest=False)
+    started = time.monotonic()
+    answer = cb.ask(QUESTION)
+    assert time.monotonic() - started < 30
+    assert "did not answer" in answer.notes[0] and "extractive answer" in answer.notes[0]
+    assert_grounded(answer)
+
+
+def test_trainer_prompts_with_the_model_stay_cited(in_process: Casebook) -> None:
+    from assistant.trainer import discussion_prompts
+
+    p = discussion_prompts(in_process, "unseen men", n=2)
+    assert len(p.lines) == 2
+    for line in p.lines:
+        assert line.cites and line.text.rstrip().endswith("?")
