@@ -17,7 +17,7 @@ from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
-from assistant.retrieve import expand_question, matched_groups, tokens
+from assistant.retrieve import expand_question, matched_groups, stems, tokens
 from assistant.types import Answer, Chunk, Citation, Filters, ReviewHit
 
 PROMPTS = Path(__file__).resolve().parents[1] / "prompts"
@@ -50,10 +50,6 @@ def safety_notice(question: str) -> str | None:
     """The notice when a question describes a current situation about a specific child."""
     notice, patterns = _safety()
     return notice if any(p.search(question) for p in patterns) else None
-
-
-def _stems(text: str) -> set[str]:
-    return {t[:6] for t in tokens(text) if len(t) > 2}
 
 
 @dataclass(frozen=True)
@@ -115,7 +111,7 @@ class QueryTerms:
             wants = "recommendations"
         elif re.search(r"\b(?:learn|lesson)", question, re.IGNORECASE):
             wants = "learning"
-        return cls(stems=frozenset(_stems(expanded)), pairs=frozenset(pairwise(own)), wants=wants)
+        return cls(stems=frozenset(stems(expanded)), pairs=frozenset(pairwise(own)), wants=wants)
 
     def score(self, clause: str, section: str) -> float:
         words = [t[:6] for t in tokens(clause) if len(t) > 2]
@@ -150,7 +146,7 @@ def _display_heading(chunk: Chunk) -> str:
 
 def _groups(points: Sequence[_Point]) -> list[list[int]]:
     """Indexes of points that say much the same thing (stem overlap), first come first."""
-    stems = [_stems(p.quote) for p in points]
+    stems = [stems(p.quote) for p in points]
     groups: list[list[int]] = []
     for i, s in enumerate(stems):
         for g in groups:
@@ -181,11 +177,17 @@ def overview_line(citations: Sequence[Citation]) -> str:
     return str(templates()["overview"].format(sources=sources, years=_years(list(docs.values())), markers=markers))
 
 
-def _years(chunks: Sequence[Chunk]) -> str:
+def years_span(chunks: Sequence[Chunk]) -> str | None:
+    """"2019–2022" (or "2023") over the chunks' publication years; None when none has a year."""
     years = sorted({c.meta.year for c in chunks if c.meta.year})
     if not years:
-        return ""
-    return f", published {years[0]}," if years[0] == years[-1] else f", published {years[0]}–{years[-1]},"
+        return None
+    return str(years[0]) if years[0] == years[-1] else f"{years[0]}–{years[-1]}"
+
+
+def _years(chunks: Sequence[Chunk]) -> str:
+    span = years_span(chunks)
+    return f", published {span}," if span else ""
 
 
 def compose(question: str, hits: Sequence[ReviewHit], filters: Filters = Filters()) -> Answer:

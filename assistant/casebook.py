@@ -11,12 +11,12 @@ import threading
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 
-from assistant.answer import compose, overview_line, refusal, safety_notice
+from assistant.answer import compose, overview_line, refusal, safety_notice, years_span
 from assistant.errors import ConfigError, IndexNotReady, InputError
 from assistant.followup import needs_context, standalone
 from assistant.generate import GenerationError, Generator, budget_sources, parse_llm
 from assistant.guard import guard
-from assistant.retrieve import Retriever, check_filters
+from assistant.retrieve import Retriever, SearchResult, check_filters
 from assistant.settings import Settings, load_settings
 from assistant.support import OverlapJudge
 from assistant.types import Answer, Filters, ReviewHit
@@ -31,6 +31,12 @@ MAX_QUESTION_CHARS = 2000
 # in-scope questions without vocabulary score above 0.52, with vocabulary above 0.31.
 MIN_SIMILARITY = 0.40
 MIN_SIMILARITY_WITH_VOCABULARY = 0.25
+
+
+def in_scope(result: SearchResult) -> bool:
+    """Is anything in the collection about this question? (See MIN_SIMILARITY.)"""
+    floor = MIN_SIMILARITY_WITH_VOCABULARY if result.vocabulary else MIN_SIMILARITY
+    return bool(result.hits) and result.similarity >= floor
 
 
 def check_question(question: str) -> str:
@@ -142,8 +148,7 @@ class Casebook:
         rewritten = self._standalone(question, history)
         searched = rewritten or question
         result = self.retriever.search_scored(searched, 10, filters)
-        floor = MIN_SIMILARITY_WITH_VOCABULARY if result.vocabulary else MIN_SIMILARITY
-        if not result.hits or result.similarity < floor:
+        if not in_scope(result):
             answer = refusal(question, safety_notice(question), filters, reviews=self._review_count(), years=self._years())
         else:
             answer = compose(searched, result.hits, filters)
@@ -191,5 +196,4 @@ class Casebook:
         return len({c.doc_id for c in self.retriever.chunks if c.kind == "case_review"})
 
     def _years(self) -> str:
-        years = sorted({c.meta.year for c in self.retriever.chunks if c.meta.year})
-        return f"{years[0]}–{years[-1]}" if years else "in several years"
+        return years_span(self.retriever.chunks) or "in several years"

@@ -24,7 +24,6 @@ from assistant.support import Judge
 from assistant.types import Chunk, Citation
 
 _MARKER = re.compile(r"\s*\[(\d+)\]")
-_SENTENCE_END = re.compile(r"(?<=[.!?])(?:\s*\[\d+\])*\s+(?=[A-Z“\"'(])|\n+")
 MIN_KEPT_SENTENCES = 1
 MIN_KEPT_SHARE = 0.5
 

@@ -11,7 +11,7 @@ import html
 import re
 
 from assistant.answer import describe_filters
-from assistant.types import Answer, Chunk, Citation, ReviewHit
+from assistant.types import Answer, Chunk, Citation
 
 _MARKER = re.compile(r"\[(\d+)\]")
 
@@ -152,8 +152,3 @@ def answer_markdown(answer: Answer) -> str:
             lines.append(f"{c.n}. {card_heading(c.chunk)} ({meta}): “{c.quote}”")
     lines += ["", "_Casebook: learning from UK child safeguarding case reviews (NSPCC national case review repository)._"]
     return "\n".join(lines)
-
-
-def other_reviews(answer: Answer) -> list[ReviewHit]:
-    cited = {c.chunk.doc_id for c in answer.citations}
-    return [h for h in answer.sources if h.doc_id not in cited]

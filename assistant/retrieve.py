@@ -118,6 +118,11 @@ def tokens(text: str) -> list[str]:
     return [t for t in _TOKEN.findall(text.lower()) if t not in STOPWORDS]
 
 
+def stems(text: str) -> set[str]:
+    """Content words cut to their first six letters: a cheap stemmer for overlap measures."""
+    return {t[:6] for t in tokens(text) if len(t) > 2}
+
+
 def _norm(text: str) -> str:
     return " " + " ".join(_TOKEN.findall(text.lower().replace("-", " "))) + " "
 

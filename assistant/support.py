@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
-from assistant.retrieve import tokens
+from assistant.retrieve import stems
 from vectorstore.embedder import Embedder
 
 CONFIG = Path(__file__).parent / "support.toml"
@@ -38,13 +38,9 @@ def clean_statement(statement: str) -> str:
     return _MARKERS.sub("", statement).strip()
 
 
-def _stems(text: str) -> set[str]:
-    return {t[:6] for t in tokens(text) if len(t) > 2}
-
-
 def coverage(statement: str, evidence: str) -> float:
-    s = _stems(statement)
-    return len(s & _stems(evidence)) / len(s) if s else 0.0
+    s = stems(statement)
+    return len(s & stems(evidence)) / len(s) if s else 0.0
 
 
 @dataclass(frozen=True)

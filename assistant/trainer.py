@@ -15,9 +15,10 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from assistant.answer import QueryTerms, clauses
-from assistant.casebook import Casebook, check_question
+from assistant.answer import QueryTerms, clauses, years_span
+from assistant.casebook import Casebook, check_question, in_scope
 from assistant.errors import InputError
+from assistant.retrieve import stems
 from assistant.types import Chunk, Citation, Filters, ReviewHit
 
 PROMPTS = Path(__file__).resolve().parents[1] / "prompts"
@@ -76,12 +77,6 @@ class Briefing:
     notice: str | None
 
 
-def _stems(text: str) -> set[str]:
-    from assistant.retrieve import tokens
-
-    return {t[:6] for t in tokens(text) if len(t) > 2}
-
-
 def relevant_reviews(cb: Casebook, theme: str, filters: Filters) -> list[ReviewHit]:
     """Case reviews about the theme: retrieved, and saying so in their own text or labels — every
     content word of the theme, or a term of a vocabulary group the theme uses, or an NSPCC label of
@@ -90,13 +85,12 @@ def relevant_reviews(cb: Casebook, theme: str, filters: Filters) -> list[ReviewH
 
     theme = check_question(theme)
     result = cb.retriever.search_scored(theme, SEARCH_K, cb.check_filters(filters))
-    floor = 0.25 if result.vocabulary else 0.40
-    if result.similarity < floor:
+    if not in_scope(result):
         return []
     groups = matched_groups(theme)
     terms = [_norm(t) for g in groups for t in (*g.terms, *g.expand)]
     labels = {k for g in groups for k in g.keywords} | cb.retriever.labels_in(theme)
-    wanted = _stems(theme)
+    wanted = stems(theme)
     out = []
     for hit in result.hits:
         if hit.best.kind != "case_review":
@@ -104,7 +98,7 @@ def relevant_reviews(cb: Casebook, theme: str, filters: Filters) -> list[ReviewH
         text = " ".join(c.text for c in cb.retriever.doc_chunks[hit.doc_id])
         normalised = _norm(text)
         if (
-            (wanted and wanted <= _stems(text))
+            (wanted and wanted <= stems(text))
             or any(t in normalised for t in terms)
             or labels & {k.lower() for k in hit.best.meta.keywords}
         ):
@@ -129,9 +123,9 @@ def _distinct(points: Sequence[Point]) -> list[list[Point]]:
     """Points grouped by learning point: one group per idea, several reviews in a group."""
     groups: list[list[Point]] = []
     for p in points:
-        s = _stems(p.quote)
+        s = stems(p.quote)
         for g in groups:
-            t = _stems(g[0].quote)
+            t = stems(g[0].quote)
             if s and t and len(s & t) / len(s | t) >= SIMILAR and all(q.hit.doc_id != p.hit.doc_id for q in g):
                 g.append(p)
                 break
@@ -214,10 +208,7 @@ def _model_question(cb: Casebook, quote: str) -> str | None:
 
 
 def _years(hits: Sequence[ReviewHit]) -> str:
-    years = sorted({h.best.meta.year for h in hits if h.best.meta.year})
-    if not years:
-        return "in several years"
-    return str(years[0]) if years[0] == years[-1] else f"{years[0]}–{years[-1]}"
+    return years_span([h.best for h in hits]) or "in several years"
 
 
 def seven_minute_briefing(cb: Casebook, theme: str, filters: Filters = Filters()) -> Briefing:

@@ -19,9 +19,21 @@ FATHERS_TEXT = "Recommendations include: develop a plan to better engage fathers
 
 
 def chunk(doc: str, heading: str, text: str, section: str, start: int) -> Chunk:
-    return Chunk(chunk_id=f"{doc}#0", doc_id=doc, index=0, text=text, start=start, end=start + len(text), section=section,
-                 heading_path=(heading,), kind="case_review", title=heading.split(" – ")[-1], heading=heading,
-                 source_file="f.txt", meta=DocMeta(year=2021, area="Wakefield"))
+    return Chunk(
+        chunk_id=f"{doc}#0",
+        doc_id=doc,
+        index=0,
+        text=text,
+        start=start,
+        end=start + len(text),
+        section=section,
+        heading_path=(heading,),
+        kind="case_review",
+        title=heading.split(" – ")[-1],
+        heading=heading,
+        source_file="f.txt",
+        meta=DocMeta(year=2021, area="Wakefield"),
+    )
 
 
 SOURCES = [
@@ -36,8 +48,10 @@ def judge() -> OverlapJudge:
 
 
 def test_well_cited_answer_passes_with_verbatim_quotes(judge: OverlapJudge) -> None:
-    draft = ("Co-sleeping with a baby after drinking alcohol greatly increases the risk of sudden unexpected death in infancy [1]. "
-             "Reviews recommend a plan to better engage fathers [2].")
+    draft = (
+        "Co-sleeping with a baby after drinking alcohol greatly increases the risk of sudden unexpected death in infancy [1]. "
+        "Reviews recommend a plan to better engage fathers [2]."
+    )
     g = guard(draft, SOURCES, judge)
     assert g is not None and g.report.kept == 2 and g.report.removed == 0
     assert g.text.split("\n")[0].endswith("[1].") and g.text.split("\n")[1].endswith("[2].")
@@ -58,9 +72,11 @@ def test_out_of_range_markers_are_dropped(judge: OverlapJudge) -> None:
 
 
 def test_invented_facts_are_removed(judge: OverlapJudge) -> None:
-    draft = ("Co-sleeping with a baby after drinking alcohol greatly increases the risk of sudden unexpected death in infancy [1]. "
-             "Reviews recommend a plan to better engage fathers [2]. "
-             "In 2019 the government banned all cots made before 1990 [1].")
+    draft = (
+        "Co-sleeping with a baby after drinking alcohol greatly increases the risk of sudden unexpected death in infancy [1]. "
+        "Reviews recommend a plan to better engage fathers [2]. "
+        "In 2019 the government banned all cots made before 1990 [1]."
+    )
     g = guard(draft, SOURCES, judge)
     assert g is not None and g.report.removed == 1
     assert "1990" not in g.text and len(g.text.split("\n")) == 2
