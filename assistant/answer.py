@@ -174,11 +174,12 @@ def overview_line(citations: Sequence[Citation]) -> str:
         if part
     )
     markers = "".join(f"[{c.n}]" for c in citations)
-    return str(templates()["overview"].format(sources=sources, years=_years(list(docs.values())), markers=markers))
+    speak = "speaks" if len(docs) == 1 else "speak"
+    return str(templates()["overview"].format(sources=sources, years=_years(list(docs.values())), speak=speak, markers=markers))
 
 
 def years_span(chunks: Sequence[Chunk]) -> str | None:
-    """"2019–2022" (or "2023") over the chunks' publication years; None when none has a year."""
+    """ "2019–2022" (or "2023") over the chunks' publication years; None when none has a year."""
     years = sorted({c.meta.year for c in chunks if c.meta.year})
     if not years:
         return None

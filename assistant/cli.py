@@ -224,7 +224,7 @@ def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
     cb = _casebook(settings)
     judge = OverlapJudge(cb.embedder)
     cases = ev.load_cases(dataset, quick=args.quick)
-    planted = ev.planted_answerer(cb.embedder) if any(c.get("corpus") == "planted" for c in cases) else None
+    planted = ev.planted_answerer(cb.embedder, settings) if any(c.get("corpus") == "planted" for c in cases) else None
     result = ev.run_eval(cases, lambda q, f: cb.ask(q, f), judge, planted=planted, dataset=str(dataset))
     baseline_path = Path(args.baseline) if args.baseline else ev.BASELINE
     if args.update_baseline:

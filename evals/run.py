@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from assistant.support import Judge
+from assistant.settings import Settings
 from assistant.types import Answer, Filters
 from evals.metrics import (
     Cited,
@@ -189,14 +190,15 @@ def aggregate(outcomes: Sequence[CaseOutcome]) -> dict[str, float]:
     return metrics
 
 
-def planted_answerer(embedder: Any) -> Answerer:
-    """A Casebook over the planted documents alone, in a temporary home."""
+def planted_answerer(embedder: Any, base: Settings | None = None) -> Answerer:
+    """A Casebook over the planted documents alone, in a temporary home, answering the way ``base``
+    does (the same language model, if any)."""
     from assistant.casebook import Casebook
     from assistant.settings import load_settings
     from ingest.pipeline import run_ingest
 
-    home = tempfile.mkdtemp(prefix="casebook-planted-")
-    settings = load_settings(env={"CASEBOOK_HOME": home})
+    home = Path(tempfile.mkdtemp(prefix="casebook-planted-"))
+    settings = (base or load_settings()).replace(home=home, chroma_mode="embedded")
     run_ingest(settings, [PLANTED], embedder=embedder, progress=False)
     cb = Casebook(settings, embedder=embedder, auto_ingest=False)
     return lambda q, f: cb.ask(q, f)
