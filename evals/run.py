@@ -28,8 +28,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from assistant.support import Judge
 from assistant.settings import Settings
+from assistant.support import Judge
 from assistant.types import Answer, Filters
 from evals.metrics import (
     Cited,
