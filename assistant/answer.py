@@ -144,14 +144,17 @@ def _display_heading(chunk: Chunk) -> str:
     return chunk.heading if chunk.kind == "case_review" else " › ".join(chunk.heading_path[:2]) or chunk.title
 
 
-def _groups(points: Sequence[_Point]) -> list[list[int]]:
-    """Indexes of points that say much the same thing (stem overlap), first come first."""
-    stems = [stems(p.quote) for p in points]
+def similar_groups(quotes: Sequence[str], apart: Sequence[str] | None = None) -> list[list[int]]:
+    """Indexes of quotes that say much the same thing (Jaccard overlap of their stems against the
+    group's first quote), first come first. Quotes with the same ``apart`` key (e.g. two points of one
+    review) never share a group."""
+    words = [stems(q) for q in quotes]
     groups: list[list[int]] = []
-    for i, s in enumerate(stems):
+    for i, s in enumerate(words):
         for g in groups:
-            t = stems[g[0]]
-            if s and t and len(s & t) / len(s | t) >= GROUP_SIMILARITY:
+            t = words[g[0]]
+            clash = apart is not None and any(apart[j] == apart[i] for j in g)
+            if s and t and not clash and len(s & t) / len(s | t) >= GROUP_SIMILARITY:
                 g.append(i)
                 break
         else:
@@ -212,7 +215,7 @@ def compose(question: str, hits: Sequence[ReviewHit], filters: Filters = Filters
         for i, p in enumerate(points)
     ]
     sentences = [overview_line(citations)]
-    for group in _groups(points):
+    for group in similar_groups([p.quote for p in points]):
         first = points[group[0]]
         if len(group) > 1:
             sentences.append(

@@ -15,7 +15,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from assistant.answer import QueryTerms, clauses, years_span
+from assistant.answer import QueryTerms, clauses, similar_groups, years_span
 from assistant.casebook import Casebook, check_question, in_scope
 from assistant.errors import InputError
 from assistant.retrieve import stems
@@ -24,7 +24,6 @@ from assistant.types import Chunk, Citation, Filters, ReviewHit
 PROMPTS = Path(__file__).resolve().parents[1] / "prompts"
 SEARCH_K = 20
 MIN_REVIEWS_FOR_BRIEFING = 3
-SIMILAR = 0.34
 
 
 @lru_cache(maxsize=1)
@@ -121,17 +120,8 @@ def review_points(cb: Casebook, hit: ReviewHit, query: QueryTerms) -> list[Point
 
 def _distinct(points: Sequence[Point]) -> list[list[Point]]:
     """Points grouped by learning point: one group per idea, several reviews in a group."""
-    groups: list[list[Point]] = []
-    for p in points:
-        s = stems(p.quote)
-        for g in groups:
-            t = stems(g[0].quote)
-            if s and t and len(s & t) / len(s | t) >= SIMILAR and all(q.hit.doc_id != p.hit.doc_id for q in g):
-                g.append(p)
-                break
-        else:
-            groups.append([p])
-    return groups
+    groups = similar_groups([p.quote for p in points], apart=[p.hit.doc_id for p in points])
+    return [[points[i] for i in g] for g in groups]
 
 
 class _Citer:
