@@ -19,7 +19,7 @@ import time
 from pathlib import Path
 
 from assistant.casebook import Casebook
-from assistant.retrieve import tokens
+from evals.baselines import rankers
 from evals.metrics import ndcg_at_k, recall_at_k, reciprocal_rank
 
 DATASET = Path(__file__).resolve().parents[1] / "evals" / "datasets" / "retrieval.jsonl"
@@ -38,21 +38,7 @@ def main() -> None:
 
     cases = [json.loads(line) for line in DATASET.read_text().splitlines() if line.strip()]
     cb = Casebook()
-    r = cb.retriever
-    import bm25s
-
-    plain = bm25s.BM25()
-    plain.index([tokens(c.text) for c in r.chunks], show_progress=False)
-
-    def bm25_rank(q: str) -> list[str]:
-        docs, _ = plain.retrieve([tokens(q)], k=100, show_progress=False, n_threads=1)
-        return [r.chunks[int(i)].doc_id for i in docs[0]]
-
-    systems = {
-        "casebook": lambda q: [h.doc_id for h in r.search(q, k=10)],
-        "bm25": bm25_rank,
-        "dense": lambda q: [h.chunk.doc_id for h in r.dense(q, 100)],
-    }
+    systems = rankers(cb.retriever)
     quality: dict[str, dict[str, float]] = {}
     per_case: dict[str, dict[str, float]] = {}
     splits = sorted({c.get("split", "tuning") for c in cases})

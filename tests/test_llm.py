@@ -4,11 +4,9 @@ and behind a real OpenAI-compatible server (llama-cpp-python's), through LangCha
 from __future__ import annotations
 
 import re
-import socket
 import subprocess
 import sys
 import time
-import urllib.request
 from collections.abc import Iterator
 
 import pytest
@@ -18,15 +16,10 @@ from assistant.generate import Generator, packaged_smollm2, parse_llm
 from assistant.settings import Settings
 from assistant.types import Answer
 from ingest.sources import read_collection_file
+from tests.helpers.net import free_port, wait_for_http
 
 pytestmark = pytest.mark.slow
 QUESTION = "What did reviews say about co-sleeping and alcohol?"
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def assert_grounded(answer: Answer) -> None:
@@ -60,7 +53,7 @@ def test_packaged_model_answers_in_process(in_process: Casebook) -> None:
 
 @pytest.fixture(scope="module")
 def llama_server() -> Iterator[str]:
-    port = _free_port()
+    port = free_port()
     proc = subprocess.Popen(
         [
             sys.executable,
@@ -82,15 +75,7 @@ def llama_server() -> Iterator[str]:
     )
     base = f"http://127.0.0.1:{port}/v1"
     try:
-        deadline = time.monotonic() + 120
-        while True:
-            try:
-                urllib.request.urlopen(base + "/models", timeout=2)
-                break
-            except OSError:
-                if time.monotonic() > deadline or proc.poll() is not None:
-                    raise RuntimeError("llama_cpp.server did not come up") from None
-                time.sleep(0.5)
+        wait_for_http(base + "/models", proc)
         yield base
     finally:
         proc.terminate()
@@ -108,7 +93,7 @@ def test_openai_compatible_server(real_index: Settings, llama_server: str) -> No
 
 
 def test_a_server_that_is_down_falls_back_with_a_clear_note(real_index: Settings) -> None:
-    port = _free_port()  # nothing listens here
+    port = free_port()  # nothing listens here
     cb = Casebook(real_index.replace(llm="openai:any", llm_base_url=f"http://127.0.0.1:{port}/v1", llm_timeout_s=5), auto_ingest=False)
     started = time.monotonic()
     answer = cb.ask(QUESTION)

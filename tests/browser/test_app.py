@@ -6,7 +6,6 @@ Screenshots are kept under artifacts/browser/ (the test's artifact, not committe
 from __future__ import annotations
 
 import shutil
-import socket
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -16,6 +15,7 @@ import pytest
 from assistant.casebook import Casebook
 from assistant.feedback import read_feedback
 from assistant.settings import Settings, load_settings
+from tests.helpers.net import free_port
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -27,16 +27,10 @@ HOSTILE = (
 )
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def _serve(settings: Settings) -> tuple[Any, str]:
     from assistant.app import serve
 
-    port = _free_port()
+    port = free_port()
     app = serve(Casebook(settings, auto_ingest=False), host="127.0.0.1", port=port, block=False)
     return app, f"http://127.0.0.1:{port}/"
 
