@@ -306,8 +306,8 @@ class Retriever:
         groups = matched_groups(question)
         expanded = expand_question(question, groups)
         vectors = self.embedder.embed([question] if expanded == question else [question, expanded])
-        dense = self.dense(question, pool, filters, vectors[0])
-        dense_expanded = self.dense(expanded, pool, filters, vectors[-1]) if len(vectors) > 1 else dense
+        dense_lists = self.store.query_many(vectors, pool, chroma_where(filters))
+        dense, dense_expanded = dense_lists[0], dense_lists[-1]
         chunk_lists = {"dense": dense, "dense_expanded": dense_expanded, "lexical": self.lexical(expanded, pool, filters)}
         doc_lists: dict[str, list[str]] = {name: _doc_order(hits) for name, hits in chunk_lists.items()}
         doc_lists["review_bm25"] = self.review_lexical(expanded, pool, filters)
@@ -319,12 +319,11 @@ class Retriever:
         for h in passages:
             if len(by_doc[h.chunk.doc_id]) < 3:
                 by_doc[h.chunk.doc_id].append(h)
-        q_stems = {t[:6] for t in tokens(expanded)}
+        q_stems = stems(expanded)
         hits: list[ReviewHit] = []
         for doc_id, score in fused[:k]:
             found = by_doc.get(doc_id) or [
-                Hit(chunk=c, score=0.0)
-                for c in sorted(self.doc_chunks[doc_id], key=lambda c: -len(q_stems & {t[:6] for t in tokens(c.text)}))[:3]
+                Hit(chunk=c, score=0.0) for c in sorted(self.doc_chunks[doc_id], key=lambda c: -len(q_stems & stems(c.text)))[:3]
             ]
             hits.append(ReviewHit(doc_id=doc_id, score=score, passages=tuple(found)))
         similarity = dense[0].score if dense else 0.0

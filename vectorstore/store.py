@@ -159,22 +159,21 @@ class Store:
             offset += len(ids)
 
     def query(self, vector: Sequence[float], k: int, where: Mapping[str, Any] | None = None) -> list[Hit]:
+        return self.query_many([vector], k, where)[0]
+
+    def query_many(self, vectors: Sequence[Sequence[float]], k: int, where: Mapping[str, Any] | None = None) -> list[list[Hit]]:
+        """One nearest-neighbour search per vector, in a single call to Chroma."""
         n = self.count()
         if n == 0:
-            return []
+            return [[] for _ in vectors]
         got = self._collection.query(
-            query_embeddings=[list(vector)],
+            query_embeddings=[list(v) for v in vectors],
             n_results=min(k, n),
             where=dict(where) if where else None,
             include=["documents", "metadatas", "distances"],
         )
-        hits: list[Hit] = []
-        for cid, text, meta, dist in zip(
-            got["ids"][0],
-            (got["documents"] or [[]])[0],
-            (got["metadatas"] or [[]])[0],
-            (got["distances"] or [[]])[0],
-            strict=True,
-        ):
-            hits.append(Hit(chunk=_to_chunk(cid, text, meta), score=1.0 - float(dist)))
-        return hits
+        out: list[list[Hit]] = []
+        for i in range(len(vectors)):
+            rows = zip(got["ids"][i], (got["documents"] or [])[i], (got["metadatas"] or [])[i], (got["distances"] or [])[i], strict=True)
+            out.append([Hit(chunk=_to_chunk(cid, text, meta), score=1.0 - float(dist)) for cid, text, meta, dist in rows])
+        return out
