@@ -84,19 +84,20 @@ def guard(draft: str, sources: Sequence[Chunk], judge: Judge) -> Guarded | None:
         if not valid:
             scores = judge.scores([(bare, _evidence(c)) for c in sources])
             best = max(range(len(sources)), key=lambda i: scores[i]) if sources else None
-            if best is not None and judge.supports(bare, _evidence(sources[best])):
-                valid = [best + 1]
-                attached += 1
-            else:
+            if best is None or not judge.supports(bare, _evidence(sources[best])):
                 removed += 1
                 reasons.append(f"no source supports: {bare[:70]!r}")
                 continue
-        together = "\n".join(_evidence(by_n[n]) for n in valid)
-        if not judge.supports(bare, together):
+            valid = [best + 1]
+            attached += 1
+        # Together first, then each citation alone: one batch for the judge.
+        pairs = [(bare, "\n".join(_evidence(by_n[n]) for n in valid)), *((bare, _evidence(by_n[n])) for n in valid)]
+        together, *each = judge.verdicts(pairs)
+        if not together:
             removed += 1
             reasons.append(f"its sources do not support: {bare[:70]!r}")
             continue
-        needed = [n for n in valid if judge.supports(bare, _evidence(by_n[n]))] or valid
+        needed = [n for n, ok in zip(valid, each, strict=True) if ok] or valid
         kept.append((bare, needed))
     if len(kept) < MIN_KEPT_SENTENCES or (sentences and len(kept) / len(sentences) < MIN_KEPT_SHARE):
         return None

@@ -31,6 +31,10 @@ class Judge(Protocol):
 
     def scores(self, pairs: Sequence[tuple[str, str]]) -> list[float]: ...
 
+    def verdicts(self, pairs: Sequence[tuple[str, str]]) -> list[bool]:
+        """Is each (statement, evidence) pair supported? One batch, so one embedding call."""
+        ...
+
     def supports(self, statement: str, evidence: str) -> bool: ...
 
 
@@ -75,5 +79,8 @@ class OverlapJudge:
             out.append(w * cos + (1 - w) * coverage(statement, evidence))
         return out
 
+    def verdicts(self, pairs: Sequence[tuple[str, str]]) -> list[bool]:
+        return [score >= self.config.threshold for score in self.scores(pairs)]
+
     def supports(self, statement: str, evidence: str) -> bool:
-        return self.scores([(statement, evidence)])[0] >= self.config.threshold
+        return self.verdicts([(statement, evidence)])[0]

@@ -128,7 +128,7 @@ def evaluate_case(case: dict[str, Any], answer: Answer, seconds: float, judge: J
         problems = citation_validity(text, cited, passages)
         m["citation_valid"] = float(not problems)
         failures.extend(problems)
-        support = alce_support(text, cited, lambda pairs: [judge.supports(s, e) for s, e in pairs] if pairs else [])
+        support = alce_support(text, cited, judge.verdicts)
         m["support_recall"] = support.recall
         m["support_precision"] = support.precision
         failures.extend(support.problems)
