@@ -6,11 +6,11 @@ with reciprocal rank fusion (RRF):
 
   1. dense search on the question as asked;
   2. dense search on the question expanded with the safeguarding vocabulary (prompts/vocabulary.toml);
-  3. BM25 on the expanded question (document text with its heading and NSPCC keywords);
-  4. reviews NSPCC labelled with a vocabulary group's keywords, or whose child is in the group's age
-     band, ordered by their dense score — how "non-mobile" finds a "4-month-old" with "bruising".
-
-  5. BM25 over whole reviews, on the expanded question and on the question as asked.
+  3. BM25 on the expanded question (passage text with its heading and NSPCC keywords);
+  4. BM25 over whole reviews, on the expanded question and on the question as asked;
+  5. reviews NSPCC labelled with a vocabulary group's keywords (restricted to the group's age band,
+     where it has one) or with a label the question names — how "non-mobile" finds a "4-month-old"
+     with "bruising".
 
 Fusion is at document level (each list counts a document once, at its best rank), so several
 passages of one review never crowd out others; each document keeps its best passages.
@@ -21,7 +21,7 @@ from __future__ import annotations
 import re
 import tomllib
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -241,8 +241,9 @@ class Retriever:
         self.store = store
         self.embedder = embedder
         self.chunks: list[Chunk] = list(store.all_chunks())
-        self.by_id = {c.chunk_id: i for i, c in enumerate(self.chunks)}
         self.keywords = sorted({k.lower() for c in self.chunks for k in c.meta.keywords})
+        # Each label's words by their first five letters, for labels_in.
+        self._label_words = {k: w for k in self.keywords if (w := frozenset(t[:5] for t in tokens(k) if len(t) > 2))}
         corpus = [tokens(f"{c.heading} {c.text} {' '.join(c.meta.keywords)}") for c in self.chunks]
         self._bm25 = bm25s.BM25()
         self.doc_chunks: dict[str, list[Chunk]] = defaultdict(list)
@@ -263,40 +264,17 @@ class Retriever:
         return self.store.query(vec, k, chroma_where(filters))
 
     def lexical(self, query: str, k: int, filters: Filters = Filters()) -> list[Hit]:
-        q = tokens(query)
-        if not q or not self.chunks:
-            return []
-        n = len(self.chunks)
-        wanted = n if not filters.is_empty() else min(n, k)
-        docs, scores = self._bm25.retrieve([q], k=wanted, show_progress=False, n_threads=1)
-        hits: list[Hit] = []
-        for idx, score in zip(docs[0], scores[0], strict=True):
-            if score <= 0:
-                break
-            chunk = self.chunks[int(idx)]
-            if filters.matches(chunk):
-                hits.append(Hit(chunk=chunk, score=float(score)))
-                if len(hits) >= k:
-                    break
-        return hits
+        return [
+            Hit(chunk=self.chunks[i], score=score)
+            for i, score in _bm25_top(self._bm25, query, len(self.chunks), k, lambda i: filters.matches(self.chunks[i]), filters)
+        ]
 
     def review_lexical(self, query: str, k: int, filters: Filters = Filters()) -> list[str]:
         """BM25 over whole documents (a review's summary, learning and recommendations together, with
         its heading and NSPCC keywords): a review is relevant as a whole, not passage by passage."""
-        q = tokens(query)
-        if not q or not self.doc_ids:
-            return []
-        docs, scores = self._doc_bm25.retrieve([q], k=len(self.doc_ids), show_progress=False, n_threads=1)
-        out: list[str] = []
-        for idx, score in zip(docs[0], scores[0], strict=True):
-            if score <= 0:
-                break
-            doc_id = self.doc_ids[int(idx)]
-            if filters.matches(self.doc_chunks[doc_id][0]):
-                out.append(doc_id)
-                if len(out) >= k:
-                    break
-        return out
+        ids = self.doc_ids
+        top = _bm25_top(self._doc_bm25, query, len(ids), k, lambda i: filters.matches(self.doc_chunks[ids[i]][0]), filters)
+        return [ids[i] for i, _ in top]
 
     def search(self, question: str, k: int = 10, filters: Filters = Filters(), pool: int = 60) -> list[ReviewHit]:
         return self.search_scored(question, k, filters, pool).hits
@@ -312,7 +290,8 @@ class Retriever:
         doc_lists: dict[str, list[str]] = {name: _doc_order(hits) for name, hits in chunk_lists.items()}
         doc_lists["review_bm25"] = self.review_lexical(expanded, pool, filters)
         doc_lists["review_bm25_plain"] = self.review_lexical(question, pool, filters)
-        doc_lists["labels"] = self._labelled(groups, [*doc_lists["review_bm25"], *doc_lists["dense"]], filters, self.labels_in(question))
+        named = self.labels_in(question)
+        doc_lists["labels"] = self._labelled(groups, [*doc_lists["review_bm25"], *doc_lists["dense"]], filters, named)
         fused = _rrf_docs(doc_lists, WEIGHTS)
         passages = _rrf(list(chunk_lists.values()))
         by_doc: dict[str, list[Hit]] = defaultdict(list)
@@ -327,26 +306,20 @@ class Retriever:
             ]
             hits.append(ReviewHit(doc_id=doc_id, score=score, passages=tuple(found)))
         similarity = dense[0].score if dense else 0.0
-        named = sorted(self.labels_in(question))
-        return SearchResult(hits=hits, similarity=similarity, vocabulary=(*(g.name for g in groups), *named))
+        return SearchResult(hits=hits, similarity=similarity, vocabulary=(*(g.name for g in groups), *sorted(named)))
 
     def labels_in(self, question: str) -> set[str]:
         """NSPCC keyword labels the question names itself ("interpreters", "housing"): every word of
         the label appears in the question, compared by their first five letters."""
         q = {t[:5] for t in tokens(question)}
-        found = set()
-        for label in self.keywords:
-            words = {t[:5] for t in tokens(label) if len(t) > 2}
-            if words and words <= q:
-                found.add(label)
-        return found
+        return {label for label, words in self._label_words.items() if words <= q}
 
     def _labelled(
         self,
         groups: Sequence[VocabularyGroup],
         order: Sequence[str],
         filters: Filters,
-        named: set[str] = frozenset(),  # type: ignore[assignment]
+        named: set[str],
     ) -> list[str]:
         """Documents NSPCC labelled with a matched group's keywords (in the group's age band, if it
         has one) or with a label the question names, ordered by the given ranking first and then by
@@ -369,6 +342,24 @@ class Retriever:
             key=lambda d: -len(labels & {k.lower() for k in self.doc_chunks[d][0].meta.keywords}),
         )
         return ranked + rest
+
+
+def _bm25_top(index: Any, query: str, n: int, k: int, keep: Callable[[int], bool], filters: Filters) -> list[tuple[int, float]]:
+    """(position, score) of the best ``k`` of ``n`` indexed items that ``keep`` allows, positive scores
+    only. Without filters only ``k`` are ranked; with them everything is, then filtered."""
+    q = tokens(query)
+    if not q or not n:
+        return []
+    docs, scores = index.retrieve([q], k=n if not filters.is_empty() else min(n, k), show_progress=False, n_threads=1)
+    out: list[tuple[int, float]] = []
+    for idx, score in zip(docs[0], scores[0], strict=True):
+        if score <= 0:
+            break
+        if keep(int(idx)):
+            out.append((int(idx), float(score)))
+            if len(out) >= k:
+                break
+    return out
 
 
 def _doc_order(hits: Sequence[Hit]) -> list[str]:
