@@ -53,12 +53,21 @@ def safety_notice(question: str) -> str | None:
 
 
 @dataclass(frozen=True)
-class _Point:
+class Point:
+    """A clause of one source, quoted verbatim, and how well it matches what was asked."""
+
     hit: ReviewHit
     chunk: Chunk
     quote: str
     offset: int  # of the quote within chunk.text
     score: float
+
+    @property
+    def section(self) -> str:
+        return self.chunk.section
+
+    def cite(self, n: int) -> Citation:
+        return Citation.at(n, self.chunk, self.quote, self.offset)
 
 
 def clauses(chunk: Chunk) -> list[tuple[int, str]]:
@@ -123,20 +132,20 @@ class QueryTerms:
         return overlap + 2.0 * phrases + bonus
 
 
-def best_point(hit: ReviewHit, query: QueryTerms) -> _Point:
+def best_point(hit: ReviewHit, query: QueryTerms) -> Point:
     """The clause of a document's retrieved passages that best matches the question; the passage
     order breaks ties, and learning or recommendations are preferred over the case summary."""
-    best: _Point | None = None
+    best: Point | None = None
     for rank, passage in enumerate(hit.passages):
         chunk = passage.chunk
         for offset, clause in clauses(chunk):
             score = query.score(clause, chunk.section) - 0.3 * rank
             if best is None or score > best.score:
                 quote = _trim_quote(clause)
-                best = _Point(hit=hit, chunk=chunk, quote=quote, offset=offset, score=score)
+                best = Point(hit=hit, chunk=chunk, quote=quote, offset=offset, score=score)
     if best is None:  # a passage too short to have a clause: quote it whole
         chunk = hit.best
-        best = _Point(hit=hit, chunk=chunk, quote=_trim_quote(chunk.text.strip()), offset=chunk.text.find(chunk.text.strip()), score=0)
+        best = Point(hit=hit, chunk=chunk, quote=_trim_quote(chunk.text.strip()), offset=chunk.text.find(chunk.text.strip()), score=0)
     return best
 
 
@@ -204,16 +213,7 @@ def compose(question: str, hits: Sequence[ReviewHit], filters: Filters = Filters
     query = QueryTerms.of(question)
     points = [best_point(h, query) for h in hits[:MAX_POINTS]]
 
-    citations = [
-        Citation(
-            n=i + 1,
-            chunk=p.chunk,
-            quote=p.quote,
-            quote_start=p.chunk.start + p.offset,
-            quote_end=p.chunk.start + p.offset + len(p.quote),
-        )
-        for i, p in enumerate(points)
-    ]
+    citations = [p.cite(i + 1) for i, p in enumerate(points)]
     sentences = [overview_line(citations)]
     for group in similar_groups([p.quote for p in points]):
         first = points[group[0]]

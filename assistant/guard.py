@@ -112,8 +112,7 @@ def guard(draft: str, sources: Sequence[Chunk], judge: Judge) -> Guarded | None:
                 numbering[n] = len(numbering) + 1
                 chunk = by_n[n]
                 offset, quote = _best_quote(bare, chunk)
-                start = chunk.start + offset
-                citations.append(Citation(n=numbering[n], chunk=chunk, quote=quote, quote_start=start, quote_end=start + len(quote)))
+                citations.append(Citation.at(numbering[n], chunk, quote, offset))
             new.append(numbering[n])
         body = bare.rstrip()
         end = body[-1] if body[-1] in ".!?" else "."

@@ -15,7 +15,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from assistant.answer import QueryTerms, clauses, similar_groups, years_span
+from assistant.answer import Point, QueryTerms, clauses, similar_groups, years_span
 from assistant.casebook import Casebook, check_question, in_scope
 from assistant.errors import InputError
 from assistant.retrieve import stems
@@ -30,21 +30,6 @@ MIN_REVIEWS_FOR_BRIEFING = 3
 def templates() -> dict[str, Any]:
     with open(PROMPTS / "trainer.toml", "rb") as fh:
         return tomllib.load(fh)
-
-
-@dataclass(frozen=True)
-class Point:
-    """One learning point (or recommendation) of one review, quoted verbatim."""
-
-    hit: ReviewHit
-    chunk: Chunk
-    quote: str
-    offset: int
-    score: float
-
-    @property
-    def section(self) -> str:
-        return self.chunk.section
 
 
 @dataclass(frozen=True)
@@ -135,8 +120,7 @@ class _Citer:
         key = (p.chunk.chunk_id, p.offset)
         if key not in self._by_key:
             n = len(self.citations) + 1
-            start = p.chunk.start + p.offset
-            self.citations.append(Citation(n=n, chunk=p.chunk, quote=p.quote, quote_start=start, quote_end=start + len(p.quote)))
+            self.citations.append(p.cite(n))
             self._by_key[key] = n
         return self._by_key[key]
 

@@ -219,6 +219,12 @@ class Citation:
     quote_start: int  # offsets of the quote in the normalised source text
     quote_end: int
 
+    @classmethod
+    def at(cls, n: int, chunk: Chunk, quote: str, offset: int) -> Citation:
+        """Citation ``n`` of ``quote``, which stands at ``offset`` in ``chunk.text``."""
+        start = chunk.start + offset
+        return cls(n=n, chunk=chunk, quote=quote, quote_start=start, quote_end=start + len(quote))
+
 
 @dataclass(frozen=True)
 class Answer:
