@@ -255,6 +255,7 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     if settings.server_host not in ("127.0.0.1", "localhost", "::1") and not auth:
         print("casebook: warning: serving beyond this machine without a login; set CASEBOOK_AUTH_USERNAME/PASSWORD", file=sys.stderr)
     cb = _casebook(settings)
+    _ = cb.retriever  # index the bundled collection first if nothing is indexed, before saying "serving"
     print(f"casebook: serving on http://{settings.server_host}:{settings.server_port} (Ctrl-C to stop)", file=sys.stderr)
     serve(cb, host=settings.server_host, port=settings.server_port, auth=auth)
     return 0
