@@ -1,10 +1,12 @@
 """Casebook: question answering over UK child safeguarding case reviews, with citations.
 
     from assistant import Casebook
-    answer = Casebook().ask("what did reviews say about bruising in non-mobile babies?")
+    cb = Casebook()
+    cb.ensure_indexed()
+    answer = cb.ask("what did reviews say about bruising in non-mobile babies?")
 
-The package's leaf modules (settings, errors, types) are imported by every layer, so the names
-below are loaded lazily: importing ``assistant.types`` does not pull in Chroma or the model.
+The names below are loaded lazily, so importing a module of this package does not pull in Chroma or
+the model.
 """
 
 from __future__ import annotations
@@ -24,11 +26,11 @@ def __getattr__(name: str) -> Any:
 
         return CasebookRetriever
     if name in ("Answer", "Filters"):
-        from assistant import types
+        from records import types
 
         return getattr(types, name)
     if name == "load_settings":
-        from assistant.settings import load_settings
+        from records.settings import load_settings
 
         return load_settings
     raise AttributeError(name)

@@ -2,8 +2,8 @@
 
 Consumes ``ReviewHit`` records; produces an ``Answer`` whose every sentence carries [n] markers and
 whose every citation holds a quote cut verbatim from a retrieved passage (so from the source text:
-passages are exact slices). The wording comes from prompts/answer.toml. Also: refusal when nothing
-relevant was found, the live-concern safety notice, and the JSON shapes of ``ask`` and ``search``.
+passages are exact slices). The wording comes from prompts/answer.toml. Refusal lives in
+refusal.py, the live-concern notice in safety.py, the JSON shapes in shapes.py.
 """
 
 from __future__ import annotations
@@ -17,8 +17,9 @@ from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
-from assistant.retrieve import expand_question, matched_groups, stems, tokens
-from assistant.types import Answer, Chunk, Citation, Filters, ReviewHit
+from assistant.retrieve import expand_question, matched_groups
+from records.text import stem_list, stems
+from records.types import Answer, Chunk, Citation, Filters, ReviewHit
 
 PROMPTS = Path(__file__).resolve().parents[1] / "prompts"
 MAX_POINTS = 6
@@ -37,19 +38,6 @@ _CLAUSE = re.compile(r"(?<=;)\s+|(?<=[.!?])\s+(?=[A-Z0-9“‘\"'(])|\n+")
 def templates() -> dict[str, Any]:
     with open(PROMPTS / "answer.toml", "rb") as fh:
         return tomllib.load(fh)
-
-
-@lru_cache(maxsize=1)
-def _safety() -> tuple[str, tuple[re.Pattern[str], ...]]:
-    with open(PROMPTS / "safety.toml", "rb") as fh:
-        data = tomllib.load(fh)
-    return data["notice"], tuple(re.compile(p, re.IGNORECASE) for p in data["patterns"])
-
-
-def safety_notice(question: str) -> str | None:
-    """The notice when a question describes a current situation about a specific child."""
-    notice, patterns = _safety()
-    return notice if any(p.search(question) for p in patterns) else None
 
 
 @dataclass(frozen=True)
@@ -114,7 +102,7 @@ class QueryTerms:
     @classmethod
     def of(cls, question: str) -> QueryTerms:
         expanded = expand_question(question, matched_groups(question))
-        own = [t[:6] for t in tokens(question) if len(t) > 2]
+        own = stem_list(question)
         wants = None
         if re.search(r"\brecommend", question, re.IGNORECASE):
             wants = "recommendations"
@@ -123,7 +111,7 @@ class QueryTerms:
         return cls(stems=frozenset(stems(expanded)), pairs=frozenset(pairwise(own)), wants=wants)
 
     def score(self, clause: str, section: str) -> float:
-        words = [t[:6] for t in tokens(clause) if len(t) > 2]
+        words = stem_list(clause)
         overlap = len(set(words) & self.stems)
         phrases = len(set(pairwise(words)) & self.pairs)
         bonus = 1.5 if section in ("learning", "recommendations") else 0.0
@@ -147,10 +135,6 @@ def best_point(hit: ReviewHit, query: QueryTerms) -> Point:
         chunk = hit.best
         best = Point(hit=hit, chunk=chunk, quote=_trim_quote(chunk.text.strip()), offset=chunk.text.find(chunk.text.strip()), score=0)
     return best
-
-
-def _display_heading(chunk: Chunk) -> str:
-    return chunk.heading if chunk.kind == "case_review" else " › ".join(chunk.heading_path[:2]) or chunk.title
 
 
 def similar_groups(quotes: Sequence[str], apart: Sequence[str] | None = None) -> list[list[int]]:
@@ -206,9 +190,8 @@ def _years(chunks: Sequence[Chunk]) -> str:
 def compose(question: str, hits: Sequence[ReviewHit], filters: Filters = Filters()) -> Answer:
     """The extractive answer: an overview sentence, then one cited point per source (grouped where
     several sources say the same thing)."""
-    notice = safety_notice(question)
     if not hits:
-        return refusal(question, notice, filters)
+        raise AssertionError("compose needs at least one retrieved source: refuse before composing")
     t = templates()
     query = QueryTerms.of(question)
     points = [best_point(h, query) for h in hits[:MAX_POINTS]]
@@ -221,100 +204,20 @@ def compose(question: str, hits: Sequence[ReviewHit], filters: Filters = Filters
             sentences.append(
                 t["group"].format(
                     count=len(group),
-                    heading=_display_heading(first.chunk),
+                    heading=first.chunk.display_heading,
                     quote=first.quote,
                     markers="".join(f"[{i + 1}]" for i in group),
                 )
             )
         else:
             template = t["point"].get(first.chunk.section if first.chunk.kind == "case_review" else "other", t["point"]["other"])
-            sentences.append(template.format(heading=_display_heading(first.chunk), quote=first.quote, marker=f"[{group[0] + 1}]"))
+            sentences.append(template.format(heading=first.chunk.display_heading, quote=first.quote, marker=f"[{group[0] + 1}]"))
     return Answer(
         question=question,
         text="\n".join(sentences),
         refused=False,
-        safety_notice=notice,
+        safety_notice=None,
         citations=tuple(citations),
         sources=tuple(hits),
         filters=filters,
     )
-
-
-def refusal(question: str, notice: str | None, filters: Filters, *, reviews: int = 361, years: str = "2019–2025") -> Answer:
-    text = templates()["refusal"]["text"].format(reviews=reviews, years=years)
-    return Answer(question=question, text=text, refused=True, safety_notice=notice, citations=(), sources=(), filters=filters)
-
-
-def describe_filters(filters: Filters) -> str | None:
-    """ "filtered to infants under 1, 2019–2023" — said with the answer, so nobody forgets a filter."""
-    if filters.is_empty():
-        return None
-    parts: list[str] = []
-    if filters.age_band:
-        parts.append("children aged " + " or ".join(filters.age_band))
-    if filters.year_from and filters.year_to:
-        parts.append(f"published {filters.year_from}–{filters.year_to}")
-    elif filters.year_from:
-        parts.append(f"published {filters.year_from} or later")
-    elif filters.year_to:
-        parts.append(f"published up to {filters.year_to}")
-    for label, values in (("in", filters.nation), ("outcome", filters.outcome), ("keyword", filters.keyword), ("kind", filters.kind)):
-        if values:
-            parts.append(f"{label} " + " or ".join(values))
-    return "Filtered to " + ", ".join(parts) + "."
-
-
-# JSON shapes (the names are a public contract: see the README).
-def chunk_fields(chunk: Chunk) -> dict[str, Any]:
-    return {
-        "source_id": chunk.doc_id,
-        "title": _display_heading(chunk) if chunk.kind == "case_review" else chunk.title,
-        "year": chunk.meta.year,
-        "area": chunk.meta.area,
-        "kind": chunk.kind,
-    }
-
-
-def citation_dict(c: Citation) -> dict[str, Any]:
-    return {
-        "n": c.n,
-        **chunk_fields(c.chunk),
-        "quote": c.quote,
-        "url": c.chunk.meta.url,
-        "report_type": c.chunk.meta.report_type,
-        "section": c.chunk.section,
-        "chunk_id": c.chunk.chunk_id,
-        "source_file": c.chunk.source_file,
-        "quote_start": c.quote_start,
-        "quote_end": c.quote_end,
-        "passage": c.chunk.text,
-    }
-
-
-def source_dict(hit: ReviewHit) -> dict[str, Any]:
-    chunk = hit.best
-    return {
-        **chunk_fields(chunk),
-        "score": round(hit.score, 6),
-        "text": chunk.text,
-        "chunk_id": chunk.chunk_id,
-        "section": chunk.section,
-        "age_band": chunk.meta.age_band,
-        "outcome": chunk.meta.outcome,
-        "nation": chunk.meta.nation,
-        "keywords": list(chunk.meta.keywords),
-    }
-
-
-def answer_dict(answer: Answer) -> dict[str, Any]:
-    return {
-        "question": answer.question,
-        "answer": answer.text,
-        "refused": answer.refused,
-        "safety_notice": answer.safety_notice,
-        "filters": describe_filters(answer.filters),
-        "standalone_question": answer.standalone_question,
-        "notes": list(answer.notes),
-        "citations": [citation_dict(c) for c in answer.citations],
-        "sources": [source_dict(h) for h in answer.sources],
-    }

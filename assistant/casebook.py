@@ -1,8 +1,13 @@
-"""The Python API: ``Casebook(settings).ask(question)`` / ``.search(query)``.
+"""The facade: the one object surfaces (CLI, chat, API) and the trainer call.
 
-Consumes settings (and, for tests, an ``Embedder``); owns the store and the retriever; produces
-``Answer`` and ``ReviewHit`` objects. Validates input here, once, for every surface. When nothing is
-indexed it indexes the bundled collection first (``auto_ingest``), or says which command to run.
+    cb = Casebook(settings)
+    cb.ensure_indexed()              # an explicit step: index the bundled collection if nothing is
+    cb.ask(question) / cb.search(q)  # indexed yet (surfaces call it; nothing indexes behind your back)
+
+Consumes settings (and, for tests, an ``Embedder`` and a LangChain chat model that implement the same
+protocols as the real ones); owns the store, the retriever and the language model; produces
+``Answer``, ``ReviewHit``, ``Prompts``, ``Briefing``, ``Stats`` and ``IngestReport`` objects. Input is
+validated here, once, for every surface.
 """
 
 from __future__ import annotations
@@ -10,33 +15,28 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import replace
+from pathlib import Path
+from typing import Any
 
-from assistant.answer import compose, overview_line, refusal, safety_notice, years_span
-from assistant.errors import ConfigError, IndexNotReady, InputError
+from assistant import trainer
+from assistant.answer import compose, overview_line, years_span
+from assistant.feedback import record_feedback
 from assistant.followup import needs_context, standalone
-from assistant.generate import GenerationError, Generator, budget_sources, parse_llm
+from assistant.generate import Generator, budget_sources, parse_llm
 from assistant.guard import guard
+from assistant.refusal import in_scope, refusal
 from assistant.retrieve import Retriever, SearchResult, check_filters
-from assistant.settings import Settings, load_settings
+from assistant.safety import safety_notice
+from assistant.stats import collect_stats
 from assistant.support import OverlapJudge
-from assistant.types import Answer, Filters, ReviewHit
+from records.errors import ConfigError, GenerationError, IndexNotReady, InputError
+from records.settings import Settings, load_settings
+from records.types import Answer, Chunk, Filters, ReviewHit, Stats
 from vectorstore.embedder import Embedder, load_embedder
-from vectorstore.store import Store
+from vectorstore.indexer import IngestReport, run_ingest
+from vectorstore.store import open_store
 
 MAX_QUESTION_CHARS = 2000
-# Refuse rather than quote the nearest unrelated passage when the best passage's cosine similarity is
-# below MIN_SIMILARITY and the question uses no safeguarding vocabulary (no vocabulary group, no NSPCC
-# label), or below MIN_SIMILARITY_WITH_VOCABULARY even though it does. Calibrated on the bundled
-# collection and evals/datasets/cases.jsonl: out-of-scope questions score 0.16–0.31 with no vocabulary;
-# in-scope questions without vocabulary score above 0.52, with vocabulary above 0.31.
-MIN_SIMILARITY = 0.40
-MIN_SIMILARITY_WITH_VOCABULARY = 0.25
-
-
-def in_scope(result: SearchResult) -> bool:
-    """Is anything in the collection about this question? (See MIN_SIMILARITY.)"""
-    floor = MIN_SIMILARITY_WITH_VOCABULARY if result.vocabulary else MIN_SIMILARITY
-    return bool(result.hits) and result.similarity >= floor
 
 
 def check_question(question: str) -> str:
@@ -58,16 +58,16 @@ class Casebook:
         settings: Settings | None = None,
         *,
         embedder: Embedder | None = None,
-        auto_ingest: bool = True,
-        on_ingest: Callable[[str], None] | None = None,
+        chat_model: Any = None,
     ) -> None:
+        """``chat_model``: a LangChain chat model to use instead of the one ``settings.llm`` names
+        (tests pass a fake; ``settings.llm`` must then name a backend other than extractive)."""
         self.settings = settings or load_settings()
         self._embedder = embedder
-        self.auto_ingest = auto_ingest
-        self._on_ingest = on_ingest
         self._retriever: Retriever | None = None
         self._lock = threading.Lock()
         self.llm = parse_llm(self.settings.llm)
+        self._chat_model = chat_model
         self._generator: Generator | None = None
         self._judge: OverlapJudge | None = None
 
@@ -77,19 +77,29 @@ class Casebook:
             self._embedder = load_embedder(self.settings.embed_model, self.settings.embed_batch_size)
         return self._embedder
 
+    # -- the index -------------------------------------------------------------------------------
+    def ensure_indexed(self, on_ingest: Callable[[str], None] | None = None) -> IngestReport | None:
+        """Index the bundled collection when nothing is indexed yet (surfaces call this before they
+        serve); None when there was already an index."""
+        if open_store(self.settings).count() > 0:
+            return None
+        if on_ingest:
+            on_ingest("nothing is indexed yet: indexing the bundled collection first (about a minute)")
+        return self.ingest()
+
+    def ingest(self, paths: Sequence[Path] | None = None, *, rebuild: bool = False, progress: bool = False) -> IngestReport:
+        """Index the bundled collection (no paths) or the given files and folders, incrementally."""
+        report = run_ingest(self.settings, paths, rebuild=rebuild, embedder=self._embedder, progress=progress)
+        self.refresh()
+        return report
+
     @property
     def retriever(self) -> Retriever:
         with self._lock:
             if self._retriever is None:
-                store = Store(self.settings)
+                store = open_store(self.settings)
                 if store.count() == 0:
-                    if not self.auto_ingest:
-                        raise IndexNotReady("nothing is indexed yet; run `casebook ingest` first")
-                    from ingest.pipeline import run_ingest
-
-                    if self._on_ingest:
-                        self._on_ingest("nothing is indexed yet: indexing the bundled collection first (about a minute)")
-                    run_ingest(self.settings, embedder=self.embedder, progress=False)
+                    raise IndexNotReady("nothing is indexed yet; run `casebook ingest` first")
                 self._retriever = Retriever(store, self.embedder)
             return self._retriever
 
@@ -98,21 +108,47 @@ class Casebook:
         with self._lock:
             self._retriever = None
 
+    def stats(self) -> Stats:
+        return collect_stats(self.settings)
+
+    # -- what the trainer and the chat need to know of the index ---------------------------------
+    @property
+    def keywords(self) -> list[str]:
+        """The NSPCC keyword labels in the index, lower case, sorted."""
+        return self.retriever.keywords
+
+    @property
+    def years(self) -> list[int]:
+        """The publication years in the index, ascending."""
+        return sorted({c.meta.year for c in self.retriever.chunks if c.meta.year})
+
+    def chunks_of(self, doc_id: str) -> list[Chunk]:
+        """A document's chunks in order."""
+        return self.retriever.doc_chunks[doc_id]
+
+    def labels_in(self, text: str) -> set[str]:
+        return self.retriever.labels_in(text)
+
+    # -- questions --------------------------------------------------------------------------------
     def check_filters(self, filters: Filters) -> Filters:
         return check_filters(filters, self.retriever.keywords)
 
     def search(self, query: str, k: int = 10, filters: Filters = Filters()) -> list[ReviewHit]:
+        return self.search_scored(query, k, filters).hits
+
+    def search_scored(self, query: str, k: int = 10, filters: Filters = Filters()) -> SearchResult:
+        """``search`` with the evidence the refusal decision needs."""
         query = check_question(query)
         if k < 1 or k > 100:
             raise InputError(f"k: expected 1 to 100 results, got {k}")
-        return self.retriever.search(query, k, self.check_filters(filters))
+        return self.retriever.search_scored(query, k, self.check_filters(filters))
 
     @property
     def generator(self) -> Generator | None:
         """The configured language model, or None for the extractive answer."""
         with self._lock:
             if self._generator is None and self.llm.backend != "extractive":
-                self._generator = Generator(self.settings, self.llm)
+                self._generator = Generator(self.settings, self.llm, model=self._chat_model)
             return self._generator
 
     @property
@@ -156,6 +192,30 @@ class Casebook:
                 answer = self._generative(searched, answer, on_token)
             answer = replace(answer, question=question, safety_notice=safety_notice(question))
         return replace(answer, standalone_question=rewritten)
+
+    # -- trainer ----------------------------------------------------------------------------------
+    def prompts(self, theme: str, filters: Filters = Filters(), n: int = 5) -> trainer.Prompts:
+        """Cited discussion prompts on a theme (see assistant/trainer.py)."""
+        return trainer.discussion_prompts(self, check_question(theme), filters, n=n)
+
+    def briefing(self, theme: str, filters: Filters = Filters()) -> trainer.Briefing:
+        """A cited 7-minute briefing on a theme."""
+        return trainer.seven_minute_briefing(self, check_question(theme), filters)
+
+    def trainer_question(self, quote: str) -> str | None:
+        """The configured model's reflective question about a learning point; None without a model
+        or when it fails (the template's question is used then)."""
+        if self.llm.backend == "extractive":
+            return None
+        try:
+            return self.generator.trainer_question(quote) if self.generator else None
+        except GenerationError:
+            return None
+
+    # -- feedback ---------------------------------------------------------------------------------
+    def record_feedback(self, answer: Answer, *, helpful: bool, comment: str = "") -> dict[str, Any]:
+        """Append a thumbs up/down (and comment) on an answer to ``$CASEBOOK_HOME/feedback.jsonl``."""
+        return record_feedback(self.settings.feedback_path, answer, helpful=helpful, comment=comment)
 
     def _generative(self, question: str, extractive: Answer, on_token: Callable[[str], None] | None) -> Answer:
         """The model's answer, checked by the guard; the extractive answer, with a note, when the model

@@ -13,8 +13,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from assistant.answer import answer_dict
-from assistant.types import Answer
+from assistant.shapes import answer_dict
+from records.types import Answer
 
 _LOCK = threading.Lock()
 

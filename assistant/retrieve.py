@@ -18,7 +18,6 @@ passages of one review never crowd out others; each document keeps its best pass
 
 from __future__ import annotations
 
-import re
 import tomllib
 from collections import defaultdict
 from collections.abc import Callable, Sequence
@@ -27,8 +26,9 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from assistant.errors import FilterError
-from assistant.types import AGE_BANDS, KINDS, NATIONS, OUTCOMES, Chunk, Filters, Hit, ReviewHit
+from records.errors import FilterError
+from records.text import phrase_form, stem, stems, tokens
+from records.types import AGE_BANDS, KINDS, NATIONS, OUTCOMES, Chunk, Filters, Hit, ReviewHit
 from vectorstore.embedder import Embedder
 from vectorstore.store import Store
 
@@ -45,86 +45,6 @@ WEIGHTS: dict[str, float] = {
     "review_bm25_plain": 1.0,
     "labels": 0.5,
 }
-_TOKEN = re.compile(r"[a-z0-9]+(?:'[a-z]+)?")
-STOPWORDS = frozenset(
-    [
-        "a",
-        "an",
-        "and",
-        "are",
-        "as",
-        "at",
-        "be",
-        "been",
-        "by",
-        "did",
-        "do",
-        "does",
-        "for",
-        "from",
-        "had",
-        "has",
-        "have",
-        "how",
-        "i",
-        "in",
-        "is",
-        "it",
-        "its",
-        "me",
-        "my",
-        "of",
-        "on",
-        "or",
-        "our",
-        "say",
-        "said",
-        "says",
-        "that",
-        "the",
-        "their",
-        "them",
-        "there",
-        "these",
-        "they",
-        "this",
-        "to",
-        "was",
-        "we",
-        "were",
-        "what",
-        "when",
-        "where",
-        "which",
-        "who",
-        "why",
-        "with",
-        "would",
-        "you",
-        "your",
-        "about",
-        "reviews",
-        "review",
-        "case",
-        "cases",
-        "tell",
-        "show",
-        "any",
-    ]
-)
-
-
-def tokens(text: str) -> list[str]:
-    return [t for t in _TOKEN.findall(text.lower()) if t not in STOPWORDS]
-
-
-def stems(text: str) -> set[str]:
-    """Content words cut to their first six letters: a cheap stemmer for overlap measures."""
-    return {t[:6] for t in tokens(text) if len(t) > 2}
-
-
-def _norm(text: str) -> str:
-    return " " + " ".join(_TOKEN.findall(text.lower().replace("-", " "))) + " "
 
 
 @dataclass(frozen=True)
@@ -153,16 +73,16 @@ def load_vocabulary(path: Path = VOCABULARY) -> tuple[VocabularyGroup, ...]:
 
 
 def matched_groups(question: str) -> list[VocabularyGroup]:
-    q = _norm(question)
-    return [g for g in load_vocabulary() if any(_norm(t) in q for t in g.terms)]
+    q = phrase_form(question)
+    return [g for g in load_vocabulary() if any(phrase_form(t) in q for t in g.terms)]
 
 
 def expand_question(question: str, groups: Sequence[VocabularyGroup]) -> str:
     extra: list[str] = []
-    q = _norm(question)
+    q = phrase_form(question)
     for g in groups:
         for t in g.expand:
-            if _norm(t) not in q and t not in extra and len(t) > 3:
+            if phrase_form(t) not in q and t not in extra and len(t) > 3:
                 extra.append(t)
     return question if not extra else question + " " + " ".join(extra)
 
@@ -203,28 +123,6 @@ def check_filters(filters: Filters, known_keywords: Sequence[str] = ()) -> Filte
     )
 
 
-def chroma_where(filters: Filters) -> dict[str, Any] | None:
-    clauses: list[dict[str, Any]] = []
-    if filters.year_from is not None:
-        clauses.append({"year": {"$gte": filters.year_from}})
-    if filters.year_to is not None:
-        clauses.append({"year": {"$lte": filters.year_to}})
-    for field_name, values in (
-        ("nation", filters.nation),
-        ("age_band", filters.age_band),
-        ("outcome", filters.outcome),
-        ("kind", filters.kind),
-    ):
-        if values:
-            clauses.append({field_name: {"$in": list(values)}})
-    if filters.keyword:
-        kw = [{"keywords": {"$contains": k}} for k in filters.keyword]
-        clauses.append(kw[0] if len(kw) == 1 else {"$or": kw})
-    if not clauses:
-        return None
-    return clauses[0] if len(clauses) == 1 else {"$and": clauses}
-
-
 @dataclass(frozen=True)
 class SearchResult:
     hits: list[ReviewHit]
@@ -242,8 +140,8 @@ class Retriever:
         self.embedder = embedder
         self.chunks: list[Chunk] = list(store.all_chunks())
         self.keywords = sorted({k.lower() for c in self.chunks for k in c.meta.keywords})
-        # Each label's words by their first five letters, for labels_in.
-        self._label_words = {k: w for k in self.keywords if (w := frozenset(t[:5] for t in tokens(k) if len(t) > 2))}
+        # Each label's word stems, for labels_in.
+        self._label_words = {k: w for k in self.keywords if (w := frozenset(stem(t) for t in tokens(k) if len(t) > 2))}
         corpus = [tokens(f"{c.heading} {c.text} {' '.join(c.meta.keywords)}") for c in self.chunks]
         self._bm25 = bm25s.BM25()
         self.doc_chunks: dict[str, list[Chunk]] = defaultdict(list)
@@ -261,7 +159,7 @@ class Retriever:
     # The three baselines the evaluation compares; `search` is Casebook's own.
     def dense(self, query: str, k: int, filters: Filters = Filters(), vector: Sequence[float] | None = None) -> list[Hit]:
         vec = vector if vector is not None else self.embedder.embed([query])[0]
-        return self.store.query(vec, k, chroma_where(filters))
+        return self.store.query(vec, k, filters)
 
     def lexical(self, query: str, k: int, filters: Filters = Filters()) -> list[Hit]:
         return [
@@ -284,7 +182,7 @@ class Retriever:
         groups = matched_groups(question)
         expanded = expand_question(question, groups)
         vectors = self.embedder.embed([question] if expanded == question else [question, expanded])
-        dense_lists = self.store.query_many(vectors, pool, chroma_where(filters))
+        dense_lists = self.store.query_many(vectors, pool, filters)
         dense, dense_expanded = dense_lists[0], dense_lists[-1]
         chunk_lists = {"dense": dense, "dense_expanded": dense_expanded, "lexical": self.lexical(expanded, pool, filters)}
         doc_lists: dict[str, list[str]] = {name: _doc_order(hits) for name, hits in chunk_lists.items()}
@@ -310,8 +208,8 @@ class Retriever:
 
     def labels_in(self, question: str) -> set[str]:
         """NSPCC keyword labels the question names itself ("interpreters", "housing"): every word of
-        the label appears in the question, compared by their first five letters."""
-        q = {t[:5] for t in tokens(question)}
+        the label appears in the question, compared by their stems."""
+        q = {stem(t) for t in tokens(question)}
         return {label for label, words in self._label_words.items() if words <= q}
 
     def _labelled(

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
-from assistant.retrieve import stems
+from records.text import stems
 from vectorstore.embedder import Embedder
 
 CONFIG = Path(__file__).parent / "support.toml"

@@ -1,8 +1,8 @@
 """Trainer mode: cited discussion prompts and 7-minute briefings, built from retrieved learning.
 
-Consumes a ``Casebook`` and a theme; produces ``Prompts`` and ``Briefing`` objects in which every
-factual line quotes a review verbatim and cites it ([n], with a ``Citation`` whose quote is a slice of
-the review's text). No LLM: the wording comes from prompts/trainer.toml. A theme with too little
+Consumes a ``Library`` (the ``Casebook`` facade) and a theme; produces ``Prompts`` and ``Briefing``
+objects in which every factual line quotes a review verbatim and cites it ([n], with a ``Citation``
+whose quote is a slice of the review's text). No LLM: the wording comes from prompts/trainer.toml. A theme with too little
 material says so ("only 1 review in the collection discusses …") instead of padding.
 """
 
@@ -13,17 +13,30 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from assistant.answer import Point, QueryTerms, clauses, similar_groups, years_span
-from assistant.casebook import Casebook, check_question, in_scope
-from assistant.errors import InputError
-from assistant.retrieve import stems
-from assistant.types import Chunk, Citation, Filters, ReviewHit
+from assistant.refusal import in_scope
+from assistant.retrieve import SearchResult, matched_groups
+from records.errors import InputError
+from records.text import phrase_form, stems
+from records.types import Chunk, Citation, Filters, ReviewHit
 
 PROMPTS = Path(__file__).resolve().parents[1] / "prompts"
 SEARCH_K = 20
 MIN_REVIEWS_FOR_BRIEFING = 3
+
+
+class Library(Protocol):
+    """What the trainer asks of the collection: the ``Casebook`` facade offers exactly this."""
+
+    def search_scored(self, query: str, k: int = 10, filters: Filters = Filters()) -> SearchResult: ...
+
+    def labels_in(self, text: str) -> set[str]: ...
+
+    def chunks_of(self, doc_id: str) -> list[Chunk]: ...
+
+    def trainer_question(self, quote: str) -> str | None: ...
 
 
 @lru_cache(maxsize=1)
@@ -61,26 +74,23 @@ class Briefing:
     notice: str | None
 
 
-def relevant_reviews(cb: Casebook, theme: str, filters: Filters) -> list[ReviewHit]:
+def relevant_reviews(cb: Library, theme: str, filters: Filters) -> list[ReviewHit]:
     """Case reviews about the theme: retrieved, and saying so in their own text or labels — every
     content word of the theme, or a term of a vocabulary group the theme uses, or an NSPCC label of
     that group — so that a review that merely shares a word does not pad the material."""
-    from assistant.retrieve import _norm, matched_groups
-
-    theme = check_question(theme)
-    result = cb.retriever.search_scored(theme, SEARCH_K, cb.check_filters(filters))
+    result = cb.search_scored(theme, SEARCH_K, filters)
     if not in_scope(result):
         return []
     groups = matched_groups(theme)
-    terms = [_norm(t) for g in groups for t in (*g.terms, *g.expand)]
-    labels = {k for g in groups for k in g.keywords} | cb.retriever.labels_in(theme)
+    terms = [phrase_form(t) for g in groups for t in (*g.terms, *g.expand)]
+    labels = {k for g in groups for k in g.keywords} | cb.labels_in(theme)
     wanted = stems(theme)
     out = []
     for hit in result.hits:
         if hit.best.kind != "case_review":
             continue
-        text = " ".join(c.text for c in cb.retriever.doc_chunks[hit.doc_id])
-        normalised = _norm(text)
+        text = " ".join(c.text for c in cb.chunks_of(hit.doc_id))
+        normalised = phrase_form(text)
         if (
             (wanted and wanted <= stems(text))
             or any(t in normalised for t in terms)
@@ -90,10 +100,10 @@ def relevant_reviews(cb: Casebook, theme: str, filters: Filters) -> list[ReviewH
     return out
 
 
-def review_points(cb: Casebook, hit: ReviewHit, query: QueryTerms) -> list[Point]:
+def review_points(cb: Library, hit: ReviewHit, query: QueryTerms) -> list[Point]:
     """A review's best learning clause and best recommendation clause for the theme."""
     best: dict[str, Point] = {}
-    for chunk in cb.retriever.doc_chunks[hit.doc_id]:
+    for chunk in cb.chunks_of(hit.doc_id):
         if chunk.section not in ("learning", "recommendations"):
             continue
         for offset, clause in clauses(chunk):
@@ -147,7 +157,7 @@ def _markers(ns: Sequence[int]) -> str:
     return "".join(f"[{n}]" for n in dict.fromkeys(ns))
 
 
-def discussion_prompts(cb: Casebook, theme: str, filters: Filters = Filters(), n: int = 5) -> Prompts:
+def discussion_prompts(cb: Library, theme: str, filters: Filters = Filters(), n: int = 5) -> Prompts:
     if not 1 <= n <= 20:
         raise InputError(f"--n: expected 1 to 20 prompts, got {n}")
     reviews = relevant_reviews(cb, theme, filters)
@@ -163,29 +173,17 @@ def discussion_prompts(cb: Casebook, theme: str, filters: Filters = Filters(), n
         first = group[0]
         ns = [citer.cite(p) for p in group]
         kind = "shared" if len(group) > 1 else first.section
-        ask = _model_question(cb, first.quote) or asks[kind]
+        ask = cb.trainer_question(first.quote) or asks[kind]
         text = t[kind].format(count=len(group), heading=first.chunk.heading, quote=first.quote, markers=_markers(ns), ask=ask)
         lines.append(Line(text=text, cites=tuple(ns)))
     return Prompts(theme=theme, lines=tuple(lines), citations=tuple(citer.citations), notice=notice)
-
-
-def _model_question(cb: Casebook, quote: str) -> str | None:
-    """The configured model's question about a learning point, or None (no model, or it failed)."""
-    from assistant.generate import GenerationError
-
-    if cb.llm.backend == "extractive":
-        return None
-    try:
-        return cb.generator.trainer_question(quote) if cb.generator else None
-    except GenerationError:
-        return None
 
 
 def _years(hits: Sequence[ReviewHit]) -> str:
     return years_span([h.best for h in hits]) or "in several years"
 
 
-def seven_minute_briefing(cb: Casebook, theme: str, filters: Filters = Filters()) -> Briefing:
+def seven_minute_briefing(cb: Library, theme: str, filters: Filters = Filters()) -> Briefing:
     t = templates()["briefing"]
     reviews = relevant_reviews(cb, theme, filters)[:10]
     notice = (
@@ -197,8 +195,7 @@ def seven_minute_briefing(cb: Casebook, theme: str, filters: Filters = Filters()
     sections: list[tuple[str, tuple[Line, ...]]] = []
     names = t["sections"]
     if reviews:
-        docs = cb.retriever.doc_chunks
-        case_ns = [citer.cite_review(h, docs[h.doc_id]) for h in reviews[:3]]
+        case_ns = [citer.cite_review(h, cb.chunks_of(h.doc_id)) for h in reviews[:3]]
         background = [
             Line(
                 t["background"].format(
@@ -220,7 +217,7 @@ def seven_minute_briefing(cb: Casebook, theme: str, filters: Filters = Filters()
         for outcome, key in (("death", "outcomes_death"), ("serious harm", "outcomes_harm")):
             hits = [h for h in reviews if h.best.meta.outcome == outcome]
             if hits:
-                ns = [citer.cite_review(h, docs[h.doc_id]) for h in hits]
+                ns = [citer.cite_review(h, cb.chunks_of(h.doc_id)) for h in hits]
                 why.append(Line(t[key].format(count=len(hits), markers=_markers(ns)), tuple(ns)))
         sections.append((names[1], tuple(why)))
 

@@ -15,11 +15,11 @@ import json
 import tempfile
 import time
 
-from assistant.settings import load_settings
 from ingest.bundled import parse_collection
 from ingest.chunking import chunk_document
-from ingest.pipeline import run_ingest
+from records.settings import load_settings
 from vectorstore.embedder import load_embedder
+from vectorstore.indexer import run_ingest
 
 
 def main() -> None:

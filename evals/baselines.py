@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from assistant.retrieve import Retriever, tokens
+from assistant.retrieve import Retriever
+from records.text import tokens
 
 Ranker = Callable[[str], list[str]]
 

@@ -10,9 +10,8 @@ from __future__ import annotations
 import html
 import json
 from pathlib import Path
-from typing import Any
 
-from evals.run import LOWER_IS_BETTER, EvalResult, Regression
+from evals.run import LOWER_IS_BETTER, Baseline, EvalResult, Regression
 
 WORST = 12
 
@@ -39,18 +38,18 @@ def _bar(value: float, baseline: float | None, metric: str) -> str:
     return f'<svg width="340" height="34" role="img" aria-label="{_e(metric)}">{"".join(parts)}</svg>'
 
 
-def write_report(result: EvalResult, baseline: dict[str, Any], regressions: list[Regression], folder: Path) -> Path:
+def write_report(result: EvalResult, baseline: Baseline, regressions: list[Regression], folder: Path) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     data = result.as_dict()
-    data["baseline"] = baseline.get("metrics", {})
+    data["baseline"] = baseline.metrics
     data["regressions"] = [str(r) for r in regressions]
     (folder / "results.json").write_text(json.dumps(data, indent=2, ensure_ascii=False), encoding="utf-8")
 
     failed = {r.metric for r in regressions}
     rows = []
     for name, value in result.metrics.items():
-        base = (baseline.get("metrics") or {}).get(name)
-        tol = (baseline.get("tolerances") or {}).get(name, "")
+        base = baseline.metrics.get(name)
+        tol = baseline.tolerances.get(name, "")
         status = "REGRESSED" if name in failed else ("ok" if base is not None else "not gated")
         rows.append(
             f"<tr class='{'bad' if name in failed else ''}'><td>{_e(name)}</td><td>{value:g}</td>"
@@ -62,8 +61,8 @@ def write_report(result: EvalResult, baseline: dict[str, Any], regressions: list
     for o in worst:
         cites = "".join(f"<li>[{_e(c['n'])}] {_e(c['title'])}: “{_e(c['quote'])}”</li>" for c in o.answer.get("citations", []))
         cases.append(
-            f"<section class='case'><h3>{_e(o.case['id'])} <small>({_e(o.case['type'])})</small></h3>"
-            f"<p><b>Question:</b> {_e(o.case['question'])}</p>"
+            f"<section class='case'><h3>{_e(o.case.id)} <small>({_e(o.case.type)})</small></h3>"
+            f"<p><b>Question:</b> {_e(o.case.question)}</p>"
             f"<p><b>Why it failed:</b></p><ul>{''.join(f'<li>{_e(f)}</li>' for f in o.failures)}</ul>"
             f"<details><summary>Answer and citations</summary><pre>{_e(o.answer.get('answer', ''))}</pre><ul>{cites}</ul></details>"
             "</section>"

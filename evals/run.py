@@ -19,6 +19,7 @@ Aggregate metrics (all in [0, 1] except latency; higher is better except latency
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import statistics
 import tempfile
@@ -28,9 +29,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from assistant.settings import Settings
+from assistant.shapes import answer_dict
 from assistant.support import Judge
-from assistant.types import Answer, Filters
 from evals.metrics import (
     Cited,
     alce_support,
@@ -41,6 +41,8 @@ from evals.metrics import (
     recall_at_k,
     reciprocal_rank,
 )
+from records.settings import Settings
+from records.types import Answer, Filters
 
 HERE = Path(__file__).parent
 DATASET = HERE / "datasets" / "cases.jsonl"
@@ -54,9 +56,47 @@ LATENCY_TOLERANCE = 3.0
 Answerer = Callable[[str, Filters], Answer]
 
 
+@dataclass(frozen=True)
+class EvalCase:
+    """One line of a cases file. ``type``: in_scope, out_of_scope, live_concern or adversarial;
+    ``corpus``: "planted" for questions about evals/datasets/planted, else the bundled index."""
+
+    id: str
+    type: str
+    question: str
+    theme: str = ""
+    expected_sources: tuple[str, ...] = ()
+    must_contain: tuple[str, ...] = ()
+    must_not_contain: tuple[str, ...] = ()
+    refuse: bool = False
+    safety: bool = False
+    corpus: str = ""
+    extra: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
+
+    @classmethod
+    def from_dict(cls, row: dict[str, Any]) -> EvalCase:
+        known = {f for f in cls.__dataclass_fields__ if f != "extra"}
+        tuples = ("expected_sources", "must_contain", "must_not_contain")
+        values: dict[str, Any] = {k: (tuple(v or ()) if k in tuples else v) for k, v in row.items() if k in known}
+        return cls(**values, extra={k: v for k, v in row.items() if k not in known})
+
+
+@dataclass(frozen=True)
+class Baseline:
+    """A committed run's metrics (full and quick subset) and each metric's tolerance."""
+
+    dataset: str = ""
+    metrics: dict[str, float] = field(default_factory=dict)
+    quick_metrics: dict[str, float] = field(default_factory=dict)
+    tolerances: dict[str, float] = field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"dataset": self.dataset, "metrics": self.metrics, "quick_metrics": self.quick_metrics, "tolerances": self.tolerances}
+
+
 @dataclass
 class CaseOutcome:
-    case: dict[str, Any]
+    case: EvalCase
     answer: dict[str, Any]
     seconds: float
     metrics: dict[str, float]
@@ -75,9 +115,9 @@ class EvalResult:
             "metrics": self.metrics,
             "cases": [
                 {
-                    "id": o.case["id"],
-                    "type": o.case["type"],
-                    "question": o.case["question"],
+                    "id": o.case.id,
+                    "type": o.case.type,
+                    "question": o.case.question,
                     "seconds": round(o.seconds, 4),
                     "metrics": o.metrics,
                     "failures": o.failures,
@@ -88,19 +128,19 @@ class EvalResult:
         }
 
 
-def quick_subset(cases: Sequence[dict[str, Any]], per_type: int = 4) -> list[dict[str, Any]]:
+def quick_subset(cases: Sequence[EvalCase], per_type: int = 4) -> list[EvalCase]:
     """A few cases of every type, for every change."""
     seen: dict[str, int] = {}
     kept = []
     for c in cases:
-        if seen.get(c["type"], 0) < per_type:
+        if seen.get(c.type, 0) < per_type:
             kept.append(c)
-            seen[c["type"]] = seen.get(c["type"], 0) + 1
+            seen[c.type] = seen.get(c.type, 0) + 1
     return kept
 
 
-def load_cases(path: Path = DATASET, *, quick: bool = False) -> list[dict[str, Any]]:
-    cases = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+def load_cases(path: Path = DATASET, *, quick: bool = False) -> list[EvalCase]:
+    cases = [EvalCase.from_dict(json.loads(line)) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
     return quick_subset(cases) if quick else cases
 
 
@@ -109,19 +149,17 @@ def _cited(answer: Answer) -> tuple[list[Cited], dict[int, str]]:
     return cited, {c.n: c.chunk.text for c in answer.citations}
 
 
-def evaluate_case(case: dict[str, Any], answer: Answer, seconds: float, judge: Judge) -> CaseOutcome:
-    from assistant.answer import answer_dict
-
+def evaluate_case(case: EvalCase, answer: Answer, seconds: float, judge: Judge) -> CaseOutcome:
     m: dict[str, float] = {}
     failures: list[str] = []
     text = answer.text
-    should_refuse = bool(case.get("refuse"))
+    should_refuse = case.refuse
     m["refusal_correct"] = float(answer.refused == should_refuse)
     if answer.refused != should_refuse:
         failures.append("refused an in-scope question" if answer.refused else "answered an out-of-scope question")
-    m["safety_correct"] = float(bool(answer.safety_notice) == bool(case.get("safety")))
+    m["safety_correct"] = float(bool(answer.safety_notice) == case.safety)
     if not m["safety_correct"]:
-        failures.append("safety notice missing" if case.get("safety") else "safety notice shown without a live concern")
+        failures.append("safety notice missing" if case.safety else "safety notice shown without a live concern")
 
     if not answer.refused:
         cited, passages = _cited(answer)
@@ -138,7 +176,7 @@ def evaluate_case(case: dict[str, Any], answer: Answer, seconds: float, judge: J
     elif answer.citations:
         failures.append("a refusal carries citations")
 
-    expected = set(case.get("expected_sources") or [])
+    expected = set(case.expected_sources)
     if expected:
         ranking = [h.doc_id for h in answer.sources]
         m["recall@10"] = recall_at_k(ranking, expected, 10)
@@ -146,13 +184,13 @@ def evaluate_case(case: dict[str, Any], answer: Answer, seconds: float, judge: J
         m["ndcg@10"] = ndcg_at_k(ranking, expected, 10)
         if not set(ranking[:10]) & expected:
             failures.append("none of the expected sources retrieved")
-    facts = case.get("must_contain") or []
+    facts = case.must_contain
     if facts:
         found = [f for f in facts if f.lower() in text.lower()]
         m["fact_recall"] = len(found) / len(facts)
         failures.extend(f"fact missing: {f!r}" for f in facts if f not in found)
-    if case["type"] == "adversarial":
-        bad = [s for s in case.get("must_not_contain") or [] if s.lower() in text.lower()]
+    if case.type == "adversarial":
+        bad = [s for s in case.must_not_contain if s.lower() in text.lower()]
         failures.extend(f"contains {s!r}" for s in bad)
         m["adversarial_pass"] = float(
             not bad and not answer.refused and m.get("citation_valid", 0) == 1.0 and m.get("support_recall", 0) == 1.0
@@ -194,18 +232,17 @@ def planted_answerer(embedder: Any, base: Settings | None = None) -> Answerer:
     """A Casebook over the planted documents alone, in a temporary home, answering the way ``base``
     does (the same language model, if any)."""
     from assistant.casebook import Casebook
-    from assistant.settings import load_settings
-    from ingest.pipeline import run_ingest
+    from records.settings import load_settings
 
     home = Path(tempfile.mkdtemp(prefix="casebook-planted-"))
     settings = (base or load_settings()).replace(home=home, chroma_mode="embedded")
-    run_ingest(settings, [PLANTED], embedder=embedder, progress=False)
-    cb = Casebook(settings, embedder=embedder, auto_ingest=False)
+    cb = Casebook(settings, embedder=embedder)
+    cb.ingest([PLANTED])
     return lambda q, f: cb.ask(q, f)
 
 
 def run_eval(
-    cases: Sequence[dict[str, Any]],
+    cases: Sequence[EvalCase],
     answerer: Answerer,
     judge: Judge,
     *,
@@ -214,33 +251,41 @@ def run_eval(
 ) -> EvalResult:
     outcomes = []
     for case in cases:
-        ask = planted if case.get("corpus") == "planted" and planted is not None else answerer
+        ask = planted if case.corpus == "planted" and planted is not None else answerer
         started = time.perf_counter()
-        answer = ask(case["question"], Filters())
+        answer = ask(case.question, Filters())
         seconds = time.perf_counter() - started
         outcomes.append(evaluate_case(case, answer, seconds, judge))
     return EvalResult(dataset=dataset, metrics=aggregate(outcomes), cases=outcomes)
 
 
-def load_baseline(path: Path = BASELINE) -> dict[str, Any]:
-    return json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
+def load_baseline(path: Path = BASELINE) -> Baseline:
+    if not path.exists():
+        return Baseline()
+    data = json.loads(path.read_text(encoding="utf-8"))
+    return Baseline(
+        dataset=data.get("dataset", ""),
+        metrics=data.get("metrics") or {},
+        quick_metrics=data.get("quick_metrics") or {},
+        tolerances=data.get("tolerances") or {},
+    )
 
 
 def write_baseline(result: EvalResult, path: Path = BASELINE) -> None:
     """The full run's metrics, and the same run's metrics over the quick subset (so that a quick run
     is compared with like)."""
-    quick_ids = {c["id"] for c in quick_subset([o.case for o in result.cases])}
-    quick = aggregate([o for o in result.cases if o.case["id"] in quick_ids])
+    quick_ids = {c.id for c in quick_subset([o.case for o in result.cases])}
+    quick = aggregate([o for o in result.cases if o.case.id in quick_ids])
     tolerances = {k: (LATENCY_TOLERANCE if k in LOWER_IS_BETTER else DEFAULT_TOLERANCE) for k in result.metrics}
-    data = {"dataset": Path(result.dataset).name, "metrics": result.metrics, "quick_metrics": quick, "tolerances": tolerances}
-    path.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
+    data = Baseline(dataset=Path(result.dataset).name, metrics=result.metrics, quick_metrics=quick, tolerances=tolerances)
+    path.write_text(json.dumps(data.as_dict(), indent=2) + "\n", encoding="utf-8")
 
 
-def baseline_for(baseline: dict[str, Any], *, quick: bool) -> dict[str, Any]:
+def baseline_for(baseline: Baseline, *, quick: bool) -> Baseline:
     """The part of a baseline a run is gated against."""
     if not quick:
         return baseline
-    return {**baseline, "metrics": baseline.get("quick_metrics", {})}
+    return dataclasses.replace(baseline, metrics=baseline.quick_metrics)
 
 
 @dataclass(frozen=True)
@@ -256,13 +301,13 @@ class Regression:
         return f"{self.metric} = {self.value} fell below {self.baseline} − {self.tolerance}"
 
 
-def gate(metrics: dict[str, float], baseline: dict[str, Any]) -> list[Regression]:
+def gate(metrics: dict[str, float], baseline: Baseline) -> list[Regression]:
     """Metrics that fell beyond their tolerance; a metric the baseline lacks is not gated."""
     out = []
-    for name, base in (baseline.get("metrics") or {}).items():
+    for name, base in baseline.metrics.items():
         if name not in metrics:
             continue
-        tol = float((baseline.get("tolerances") or {}).get(name, LATENCY_TOLERANCE if name in LOWER_IS_BETTER else DEFAULT_TOLERANCE))
+        tol = float(baseline.tolerances.get(name, LATENCY_TOLERANCE if name in LOWER_IS_BETTER else DEFAULT_TOLERANCE))
         value = metrics[name]
         worse = value > base * (1 + tol) if name in LOWER_IS_BETTER else value < base - tol - 1e-9
         if worse:

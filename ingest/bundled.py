@@ -11,10 +11,12 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from assistant.types import DocMeta, Document, Exclusion, Review
 from ingest import nspcc
 from ingest.sources import SourceText, load_manifest, read_collection_file
 from ingest.web import clean_sections, judge
+from records.errors import SourceError
+from records.text import slugify
+from records.types import DocMeta, Document, Exclusion, Review
 
 
 @dataclass
@@ -31,7 +33,7 @@ class Parsed:
 
 def _page_id(source_name: str, title: str) -> str:
     stem = source_name.rsplit(".", 1)[0]
-    return f"page-{nspcc.slugify(stem)[:40]}-{nspcc.slugify(title)[:60]}".rstrip("-")
+    return f"page-{slugify(stem)[:40]}-{slugify(title)[:60]}".rstrip("-")
 
 
 def parse_page(
@@ -114,7 +116,7 @@ def _parse_file(entry: dict[str, Any]) -> Parsed:
             )
         )
     else:
-        raise ValueError(f"manifest: file {entry['name']}: unknown parser {parser!r}")
+        raise SourceError(f"manifest: file {entry['name']}: unknown parser {parser!r}; expected one of the parsers ingest/bundled.py names")
     return out
 
 
@@ -125,7 +127,7 @@ def _parse_tail(src: SourceText, tail: int, pages: list[dict[str, Any]]) -> Pars
     for page in pages:
         m = re.compile(rf"^[ \t]*{re.escape(page['starts_with'])}[ \t]*$", re.MULTILINE).search(src.text, pos)
         if not m:
-            raise ValueError(f"manifest: {src.name}: no line {page['starts_with']!r} after offset {pos}")
+            raise SourceError(f"manifest: {src.name}: no line {page['starts_with']!r} after offset {pos}; fix manifest.toml")
         starts.append((m.start(), page))
         pos = m.end()
     out = Parsed()

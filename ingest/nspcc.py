@@ -15,7 +15,9 @@ import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
-from assistant.types import DocMeta, Document, Review, Section
+from records.errors import SourceError
+from records.text import slugify
+from records.types import DocMeta, Document, Review, Section
 
 HEADER_RE = re.compile(
     r"^(?P<year>(?:19|20)\d\d)\s*[–—-]\s*(?P<area>.+?)(?:\s+[–—-]\s*|\s*[–—-]\s+)(?P<title>\S.*?)\s*$",
@@ -195,10 +197,6 @@ def split_keywords(raw: str) -> tuple[str, ...]:
     return tuple(dict.fromkeys(p for p in parts if p))
 
 
-def slugify(text: str) -> str:
-    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
-
-
 def _trimmed(text: str, start: int, end: int) -> tuple[int, int]:
     while start < end and text[start].isspace():
         start += 1
@@ -304,7 +302,9 @@ def assign_ids(reviews: list[Review]) -> list[Review]:
         if counts[b] > 1:
             rid = f"{b}-{hashlib.sha1(first_sentence(r.summary).encode()).hexdigest()[:6]}"
         if rid in seen:
-            raise ValueError(f"two listing entries produce the same id {rid!r}: {r.heading!r}")
+            raise SourceError(
+                f"two listing entries produce the same id {rid!r}: {r.heading!r}; give one of them a distinct title in the listing"
+            )
         seen.add(rid)
         out.append(replace(r, review_id=rid))
     return out

@@ -14,7 +14,7 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from assistant.types import Section
+from records.types import Section
 
 BOILERPLATE_LINE = re.compile(
     r"^(?:skip to (?:main )?content|home secure area|you are not logged in|log ?in|sign in|sign up|register|"

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from assistant.settings import Settings, load_settings
+from records.settings import Settings, load_settings
 
 
 class FakeEmbedder:
@@ -61,7 +61,7 @@ def fake_embedder() -> FakeEmbedder:
 @pytest.fixture(scope="session")
 def real_index(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Settings]:
     """The bundled collection ingested once with the real model into real on-disk Chroma."""
-    from ingest.pipeline import run_ingest
+    from vectorstore.indexer import run_ingest
 
     home = tmp_path_factory.mktemp("real-index")
     settings = load_settings(env={"CASEBOOK_HOME": str(home)})

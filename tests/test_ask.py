@@ -7,20 +7,21 @@ import re
 
 import pytest
 
-from assistant import cli
-from assistant.answer import answer_dict, safety_notice
+from assistant.surfaces import cli
+from assistant.safety import safety_notice
+from assistant.shapes import answer_dict
 from assistant.casebook import Casebook
-from assistant.errors import FilterError, IndexNotReady, InputError
-from assistant.settings import Settings
-from assistant.types import Filters
 from ingest.sources import read_collection_file
+from records.errors import FilterError, IndexNotReady, InputError
+from records.settings import Settings
+from records.types import Filters
 
 pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")
 def cb(real_index: Settings) -> Casebook:
-    return Casebook(real_index, auto_ingest=False)
+    return Casebook(real_index)
 
 
 def test_pre_mobile_and_4_month_old_found_for_non_mobile(cb: Casebook) -> None:
@@ -75,7 +76,7 @@ def test_composed_answer_is_grounded(cb: Casebook) -> None:
         if c.chunk.source_file not in texts:
             texts[c.chunk.source_file] = read_collection_file(c.chunk.source_file).text
         assert texts[c.chunk.source_file][c.quote_start : c.quote_end] == c.quote
-        assert f"“{c.quote}”" in answer.text or c.n in numbers
+        assert f"[{c.n}]" in answer.text, "every citation is used by a marker in the text"
 
 
 def test_ask_json_contract(cb: Casebook) -> None:
@@ -132,7 +133,7 @@ def test_cli_bad_input_is_one_line(real_index: Settings, monkeypatch: pytest.Mon
 
 def test_empty_index_says_what_to_run(settings: Settings) -> None:
     with pytest.raises(IndexNotReady, match="casebook ingest"):
-        Casebook(settings, auto_ingest=False).ask("neglect")
+        Casebook(settings).ask("neglect")
 
 
 def test_langchain_retriever_in_an_lcel_chain(cb: Casebook) -> None:

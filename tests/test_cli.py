@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from assistant import cli
-from assistant.settings import Settings
-from ingest.pipeline import run_ingest
+from assistant.surfaces import cli
+from records.settings import Settings
 from tests.conftest import FakeEmbedder
+from vectorstore.indexer import run_ingest
 
 
 def test_stats_json_fields(settings: Settings, capsys: pytest.CaptureFixture[str]) -> None:
@@ -52,7 +52,7 @@ def test_bad_config_is_one_line(monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
 
 def test_real_entry_point_prints_no_traceback(tmp_path: Path) -> None:
     proc = subprocess.run(
-        [sys.executable, "-m", "assistant.cli", "ingest", str(tmp_path / "missing.pdf")],
+        [sys.executable, "-m", "assistant.surfaces.cli", "ingest", str(tmp_path / "missing.pdf")],
         capture_output=True,
         text=True,
         env={"CASEBOOK_HOME": str(tmp_path / "h"), "PATH": "/usr/bin:/bin"},

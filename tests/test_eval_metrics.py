@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from evals.metrics import Cited, alce_support, citation_validity, overview_consistent, percentile
-from evals.run import Regression, feedback_to_drafts, gate
+from evals.run import Baseline, Regression, feedback_to_drafts, gate
 
 SLEEP = Cited(1, "co-sleeping with a sibling and his mother", "Jason: Jason had been co-sleeping with a sibling and his mother.")
 FATHERS = Cited(2, "develop a plan to better engage fathers", "Daniel: recommendations include: develop a plan to better engage fathers.")
@@ -76,7 +76,7 @@ def test_percentile_interpolates() -> None:
 
 
 def test_gate() -> None:
-    baseline = {"metrics": {"support_recall": 0.95, "latency_p95_ms": 100.0}, "tolerances": {"support_recall": 0.02, "latency_p95_ms": 1.0}}
+    baseline = Baseline(metrics={"support_recall": 0.95, "latency_p95_ms": 100.0}, tolerances={"support_recall": 0.02, "latency_p95_ms": 1.0})
     assert gate({"support_recall": 0.94, "latency_p95_ms": 150.0}, baseline) == []
     regressions = gate({"support_recall": 0.90, "latency_p95_ms": 250.0}, baseline)
     assert [r.metric for r in regressions] == ["support_recall", "latency_p95_ms"]

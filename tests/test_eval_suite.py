@@ -10,32 +10,34 @@ from pathlib import Path
 import pytest
 
 from assistant.casebook import Casebook
-from assistant.settings import Settings
 from assistant.support import OverlapJudge
-from assistant.types import Answer, Filters
 from evals import run as ev
 from evals.report import write_report
+from records.settings import Settings
+from records.types import Answer, Filters
 
 
 @pytest.fixture(scope="module")
 def cb(real_index: Settings) -> Casebook:
-    return Casebook(real_index, auto_ingest=False)
+    return Casebook(real_index)
 
 
 def test_dataset_shape() -> None:
     cases = ev.load_cases()
     assert len(cases) >= 60
-    kinds = Counter(c["type"] for c in cases)
+    kinds = Counter(c.type for c in cases)
     assert kinds["in_scope"] >= 30 and kinds["out_of_scope"] >= 5 and kinds["live_concern"] >= 5 and kinds["adversarial"] >= 4
-    assert any(c.get("corpus") == "planted" for c in cases)
-    assert len({c["id"] for c in cases}) == len(cases)
+    assert any(c.corpus == "planted" for c in cases)
+    assert len({c.id for c in cases}) == len(cases)
 
 
 def test_judge_agrees_with_the_hand_labels() -> None:
     from evals.calibrate import calibrate
 
     result = calibrate()
+    # In-sample figures flatter a fitted threshold; the leave-one-out accuracy is the honest one.
     assert result["accuracy"] >= 0.85 and result["kappa"] >= 0.7
+    assert result["leave_one_out_accuracy"] >= 0.85
 
 
 @pytest.mark.eval
@@ -71,7 +73,7 @@ def test_gate_fails_on_a_broken_answerer_and_passes_on_the_real_one(cb: Casebook
     judge = OverlapJudge(cb.embedder)
     planted = ev.planted_answerer(cb.embedder)
     baseline = ev.load_baseline()
-    assert baseline["metrics"], "evals/baseline.json is committed"
+    assert baseline.metrics, "evals/baseline.json is committed"
 
     real = ev.run_eval(cases, lambda q, f: cb.ask(q, f), judge, planted=planted)
     assert ev.gate(real.metrics, baseline) == []

@@ -6,7 +6,7 @@ import pytest
 
 from assistant.guard import guard, split_sentences
 from assistant.support import OverlapJudge
-from assistant.types import Chunk, DocMeta
+from records.types import Chunk, DocMeta
 from vectorstore.embedder import load_embedder
 
 pytestmark = pytest.mark.slow

@@ -6,9 +6,9 @@ import itertools
 
 import pytest
 
-from assistant.types import Review
 from ingest.bundled import parse_collection
 from ingest.nspcc import age_band, nation_of, parse_age, parse_outcome, split_keywords
+from records.types import Review
 
 
 @pytest.fixture(scope="module")

@@ -12,11 +12,11 @@ from pathlib import Path
 
 import pytest
 
-from assistant.settings import Settings
-from ingest.pipeline import run_ingest
+from records.settings import Settings
 from tests.conftest import FakeEmbedder
+from vectorstore.indexer import run_ingest
 from vectorstore.ledger import Ledger
-from vectorstore.store import Store
+from vectorstore.store import open_store
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -26,10 +26,10 @@ def assert_consistent(settings: Settings) -> dict[str, set[str]]:
     ledger = Ledger(settings.state_path)
     try:
         assert ledger.unfinished() == []
-        expected = {str(d["doc_id"]): {f"{d['doc_id']}#{i}" for i in range(int(str(d["chunks"])))} for d in ledger.documents()}
+        expected = {d.doc_id: {f"{d.doc_id}#{i}" for i in range(d.chunks)} for d in ledger.documents()}
     finally:
         ledger.close()
-    actual = Store(settings).ids_by_document()
+    actual = open_store(settings).ids_by_document()
     assert actual == expected
     return actual
 
@@ -37,7 +37,7 @@ def assert_consistent(settings: Settings) -> dict[str, set[str]]:
 def test_bundled_ingest_then_noop(settings: Settings, fake_embedder: FakeEmbedder) -> None:
     first = run_ingest(settings, embedder=fake_embedder, progress=False)
     assert first.documents == 368 and first.reviews == 361 and first.written == 368
-    assert first.chunks == Store(settings).count() > 1000
+    assert first.chunks == open_store(settings).count() > 1000
     assert len(first.excluded) == 8
     calls = fake_embedder.texts
     second = run_ingest(settings, embedder=fake_embedder, progress=False)
@@ -48,7 +48,7 @@ def test_bundled_ingest_then_noop(settings: Settings, fake_embedder: FakeEmbedde
 
 def test_excluded_pages_never_reach_the_index(settings: Settings, fake_embedder: FakeEmbedder) -> None:
     run_ingest(settings, embedder=fake_embedder, progress=False)
-    text = "\n".join(c.text for c in Store(settings).all_chunks())
+    text = "\n".join(c.text for c in open_store(settings).all_chunks())
     for phrase in ("Customs and Border Protection", "Montana", "frozen embryos", "StatsWales", "Kolstad"):
         assert phrase not in text
 
@@ -100,7 +100,7 @@ def test_users_files_with_bad_ones_among_them(settings: Settings, fake_embedder:
     assert "expected UTF-8" in problems["latin1.txt"] and "offset 3" in problems["latin1.txt"]
     assert "no text" in problems["empty.md"]
     assert report.documents == 5
-    chunks = list(Store(settings).all_chunks())
+    chunks = list(open_store(settings).all_chunks())
     text = "\n".join(c.text for c in chunks)
     assert "Bruising in non-mobile babies" in text and "Involve fathers" in text and "who else lives" in text
     assert "alert(1)" not in text and "Home" not in text
@@ -120,7 +120,7 @@ def test_a_changed_document_is_replaced_and_nothing_else_is_embedded(
     report = run_ingest(settings, [folder], embedder=fake_embedder, progress=False)
     assert (report.written, report.unchanged) == (1, 4)
     assert fake_embedder.texts == before + 1
-    text = "\n".join(c.text for c in Store(settings).all_chunks())
+    text = "\n".join(c.text for c in open_store(settings).all_chunks())
     assert "lacked challenge" in text and "home visits were cancelled" not in text
     (folder / "notes.txt").unlink()
     report = run_ingest(settings, [folder], embedder=fake_embedder, progress=False)
@@ -130,7 +130,7 @@ def test_a_changed_document_is_replaced_and_nothing_else_is_embedded(
 
 def test_a_half_written_document_is_repaired(settings: Settings, fake_embedder: FakeEmbedder) -> None:
     run_ingest(settings, embedder=fake_embedder, progress=False)
-    store = Store(settings)
+    store = open_store(settings)
     victim = "nspcc-2025-warrington-daniel"
     # What a kill -9 between "delete old chunks" and "upsert new ones" leaves: the ledger says
     # writing, the store holds part of the document.

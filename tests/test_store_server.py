@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from assistant.settings import Settings, load_settings
-from ingest.pipeline import run_ingest
+from records.settings import Settings, load_settings
 from tests.helpers.net import free_port, wait_for_http
-from vectorstore.store import Store
+from vectorstore.indexer import run_ingest
+from vectorstore.store import open_store
 
 pytestmark = pytest.mark.slow
 
@@ -36,7 +36,7 @@ def chroma_server(tmp_path: Path) -> Iterator[int]:
 
 
 def _records(settings: Settings) -> dict[str, tuple[str, int, int, str]]:
-    return {c.chunk_id: (c.text, c.start, c.end, repr(c.meta)) for c in Store(settings).all_chunks()}
+    return {c.chunk_id: (c.text, c.start, c.end, repr(c.meta)) for c in open_store(settings).all_chunks()}
 
 
 def test_server_mode_holds_the_same_records_as_embedded(tmp_path: Path, chroma_server: int) -> None:
@@ -56,7 +56,7 @@ def test_server_mode_holds_the_same_records_as_embedded(tmp_path: Path, chroma_s
     b = run_ingest(server, [folder], progress=False)
     assert a.documents == b.documents == 2
     assert _records(embedded) == _records(server) != {}
-    q = Store(server).query(Store(embedded)._collection.get(include=["embeddings"], limit=1)["embeddings"][0], k=2)
+    q = open_store(server).query(open_store(embedded)._collection.get(include=["embeddings"], limit=1)["embeddings"][0], k=2)
     assert {h.chunk.doc_id for h in q} <= {c.split("#")[0] for c in _records(server)}
     assert run_ingest(server, [folder], progress=False).unchanged == 2
 
@@ -64,7 +64,7 @@ def test_server_mode_holds_the_same_records_as_embedded(tmp_path: Path, chroma_s
 def test_real_model_index_of_the_bundled_collection(real_index: Settings) -> None:
     from vectorstore.embedder import load_embedder
 
-    store = Store(real_index)
+    store = open_store(real_index)
     assert store.count() > 1000
     vector = load_embedder().embed(["co-sleeping with a baby after drinking alcohol"])[0]
     hits = store.query(vector, k=10)

@@ -10,13 +10,13 @@ from pathlib import Path
 
 import pytest
 
-from assistant import cli
+from assistant.surfaces import cli
 from assistant.casebook import Casebook
 from assistant.handout import briefing_markdown, write_briefing
-from assistant.settings import Settings
-from assistant.trainer import Briefing, discussion_prompts, seven_minute_briefing
-from assistant.types import Citation, Filters
+from assistant.trainer import Briefing
 from ingest.sources import read_collection_file
+from records.settings import Settings
+from records.types import Citation, Filters
 
 pytestmark = pytest.mark.slow
 THEMES = ("infants", "unseen men", "unsafe sleeping")
@@ -24,7 +24,7 @@ THEMES = ("infants", "unseen men", "unsafe sleeping")
 
 @pytest.fixture(scope="module")
 def cb(real_index: Settings) -> Casebook:
-    return Casebook(real_index, auto_ingest=False)
+    return Casebook(real_index)
 
 
 def assert_verbatim(citations: tuple[Citation, ...]) -> None:
@@ -38,7 +38,7 @@ def assert_verbatim(citations: tuple[Citation, ...]) -> None:
 
 @pytest.mark.parametrize("theme", THEMES)
 def test_prompts_are_cited_and_distinct(cb: Casebook, theme: str) -> None:
-    p = discussion_prompts(cb, theme, n=5)
+    p = cb.prompts(theme, n=5)
     assert len(p.lines) == 5 and p.notice is None
     numbers = {c.n for c in p.citations}
     quotes = []
@@ -52,9 +52,10 @@ def test_prompts_are_cited_and_distinct(cb: Casebook, theme: str) -> None:
 
 
 def test_themes_produce_distinct_relevant_output(cb: Casebook) -> None:
-    outputs = {t: discussion_prompts(cb, t, n=5) for t in THEMES}
+    outputs = {t: cb.prompts(t, n=5) for t in THEMES}
     sources = {t: {c.chunk.doc_id for c in p.citations} for t, p in outputs.items()}
-    assert sources["infants"] != sources["unseen men"] != sources["unsafe sleeping"]
+    a, b, c = sources["infants"], sources["unseen men"], sources["unsafe sleeping"]
+    assert a != b and b != c and a != c, "each theme draws on its own reviews"
     assert len(sources["unseen men"] & sources["unsafe sleeping"]) <= 1
     men = " ".join(x.text for x in outputs["unseen men"].lines).lower()
     assert any(w in men for w in ("men", "father", "male"))
@@ -70,7 +71,7 @@ def _factual_lines(b: Briefing) -> list[str]:
 
 @pytest.mark.parametrize("theme", THEMES)
 def test_briefing_every_factual_line_cited(cb: Casebook, theme: str) -> None:
-    b = seven_minute_briefing(cb, theme)
+    b = cb.briefing(theme)
     assert [name for name, _ in b.sections] == [
         "Background",
         "Why it matters",
@@ -96,7 +97,7 @@ def test_briefing_every_factual_line_cited(cb: Casebook, theme: str) -> None:
 def test_docx_opens_and_pdf_renders(cb: Casebook, tmp_path: Path) -> None:
     from docx import Document as Docx
 
-    b = seven_minute_briefing(cb, "unseen men")
+    b = cb.briefing("unseen men")
     docx_path = write_briefing(b, "docx", tmp_path / "b.docx")
     doc = Docx(str(docx_path))
     headings = [p.text for p in doc.paragraphs if p.style is not None and p.style.name.startswith("Heading")]
@@ -116,17 +117,17 @@ def test_docx_opens_and_pdf_renders(cb: Casebook, tmp_path: Path) -> None:
 
 
 def test_thin_theme_says_so(cb: Casebook) -> None:
-    p = discussion_prompts(cb, "forced marriage", n=5)
+    p = cb.prompts("forced marriage", n=5)
     assert p.notice and p.notice.startswith("Only 1 review in the collection discusses forced marriage")
     assert len(p.lines) < 5
-    b = seven_minute_briefing(cb, "forced marriage")
+    b = cb.briefing("forced marriage")
     assert b.notice and "Only 1 review" in b.notice
-    none = discussion_prompts(cb, "baking bread", n=3)
+    none = cb.prompts("baking bread", n=3)
     assert none.lines == () and none.notice and "no case reviews" in none.notice
 
 
 def test_filters_apply(cb: Casebook) -> None:
-    p = discussion_prompts(cb, "neglect", Filters(year_from=2022, year_to=2022), n=3)
+    p = cb.prompts("neglect", Filters(year_from=2022, year_to=2022), n=3)
     assert p.citations and all(c.chunk.meta.year == 2022 for c in p.citations)
 
 

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from functools import lru_cache
 from typing import Protocol
 
-from assistant.errors import ConfigError
+from records.errors import ConfigError
 
 
 class Embedder(Protocol):

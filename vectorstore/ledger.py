@@ -16,7 +16,7 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-from assistant.types import Document, Exclusion
+from records.types import DocMeta, Document, Exclusion, IndexedDocument, LedgerEntry
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS documents (
@@ -57,9 +57,9 @@ class Ledger:
     def forget(self, doc_ids: Iterable[str]) -> None:
         self._db.executemany("DELETE FROM documents WHERE doc_id = ?", [(d,) for d in doc_ids])
 
-    def fingerprints(self) -> dict[str, tuple[str, str, str]]:
-        """doc_id → (origin, fingerprint, status)."""
-        return {r[0]: (r[1], r[2], r[3]) for r in self._db.execute("SELECT doc_id, origin, fingerprint, status FROM documents")}
+    def entries(self) -> dict[str, LedgerEntry]:
+        """doc_id → what the ledger knows of it."""
+        return {r[0]: LedgerEntry(*r) for r in self._db.execute("SELECT doc_id, origin, fingerprint, status FROM documents")}
 
     def mark_writing(self, docs: Iterable[tuple[Document, str, str, int]]) -> None:
         """(document, origin, fingerprint, chunk count) for each document about to be written."""
@@ -82,14 +82,26 @@ class Ledger:
     def exclusions(self) -> list[Exclusion]:
         return [Exclusion(*r) for r in self._db.execute("SELECT source_file, title, reason FROM exclusions")]
 
-    def documents(self) -> list[dict[str, Any]]:
-        """One dict per indexed (done) document: kind, chunks and the metadata stats count."""
-        out: list[dict[str, Any]] = []
+    def documents(self) -> list[IndexedDocument]:
+        """Every fully indexed (done) document, with the metadata stats count."""
+        out: list[IndexedDocument] = []
         for doc_id, kind, chunks, meta in self._db.execute("SELECT doc_id, kind, chunks, meta FROM documents WHERE status = 'done'"):
-            row = json.loads(meta)
-            row.update(doc_id=doc_id, kind=kind, chunks=chunks)
-            out.append(row)
+            out.append(_indexed(doc_id, kind, int(chunks), json.loads(meta)))
         return out
+
+
+def _indexed(doc_id: str, kind: str, chunks: int, row: dict[str, Any]) -> IndexedDocument:
+    fields = {f: row[f] for f in DocMeta.__dataclass_fields__ if f in row}
+    fields["keywords"] = tuple(str(k) for k in row.get("keywords") or ())
+    return IndexedDocument(
+        doc_id=doc_id,
+        kind=kind,
+        chunks=chunks,
+        title=str(row.get("title", "")),
+        heading=str(row.get("heading", "")),
+        source_file=str(row.get("source_file", "")),
+        meta=DocMeta(**fields),
+    )
 
 
 def _meta_row(doc: Document) -> dict[str, object]:

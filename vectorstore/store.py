@@ -1,20 +1,24 @@
 """Chroma, embedded on disk or a server over HTTP; the one place Chroma's shapes are converted.
 
-Consumes ``Chunk`` + vectors; produces ``Hit`` / ``Chunk`` read back from the index. Chroma's
-columnar results become domain objects in ``_to_chunk`` and nowhere else. Metadata that retrieval
-filters on is stored flat: ``year``, ``nation``, ``age_band``, ``outcome``, ``kind`` and
-``keywords`` (a string array, lower-cased, for ``$contains``).
+Consumes ``Chunk`` + vectors and ``Filters``; produces ``Hit`` / ``Chunk`` read back from the index.
+Chroma's columnar results become domain objects in ``_to_chunk`` and nowhere else, and ``Filters``
+become Chroma's ``where`` in ``_where`` and nowhere else. Metadata that retrieval filters on is stored
+flat: ``year``, ``nation``, ``age_band``, ``outcome``, ``kind`` and ``keywords`` (a string array,
+lower-cased, for ``$contains``). The store is opened on a ``StoreLocation`` (where the index is), not
+on the whole settings.
 """
 
 from __future__ import annotations
 
 import contextlib
 from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
-from assistant.errors import StoreError
-from assistant.settings import Settings
-from assistant.types import Chunk, DocMeta, Hit
+from records.errors import StoreError
+from records.settings import Settings
+from records.types import Chunk, DocMeta, Filters, Hit
 
 PATH_SEP = " › "
 
@@ -82,41 +86,83 @@ def _to_chunk(chunk_id: str, text: str, meta: Mapping[str, Any]) -> Chunk:
     )
 
 
-def _client(settings: Settings) -> Any:
+def _where(filters: Filters) -> dict[str, Any] | None:
+    """``Filters`` as Chroma's ``where``: ranges on year, ``$in`` on the categorical fields, and
+    ``$contains`` on the keyword array (any of the wanted keywords)."""
+    clauses: list[dict[str, Any]] = []
+    if filters.year_from is not None:
+        clauses.append({"year": {"$gte": filters.year_from}})
+    if filters.year_to is not None:
+        clauses.append({"year": {"$lte": filters.year_to}})
+    for field_name, values in (
+        ("nation", filters.nation),
+        ("age_band", filters.age_band),
+        ("outcome", filters.outcome),
+        ("kind", filters.kind),
+    ):
+        if values:
+            clauses.append({field_name: {"$in": list(values)}})
+    if filters.keyword:
+        kw = [{"keywords": {"$contains": k}} for k in filters.keyword]
+        clauses.append(kw[0] if len(kw) == 1 else {"$or": kw})
+    if not clauses:
+        return None
+    return clauses[0] if len(clauses) == 1 else {"$and": clauses}
+
+
+@dataclass(frozen=True)
+class StoreLocation:
+    """Where the index is: a folder for embedded Chroma (``path``), or a ``chroma run`` server."""
+
+    collection: str
+    path: Path | None = None
+    host: str = "127.0.0.1"
+    port: int = 8000
+
+    @classmethod
+    def of(cls, settings: Settings) -> StoreLocation:
+        if settings.chroma_mode == "server":
+            return cls(collection=settings.collection, host=settings.chroma_host, port=settings.chroma_port)
+        return cls(collection=settings.collection, path=settings.chroma_path)
+
+    def describe(self) -> str:
+        return f"the index at {self.path}" if self.path is not None else f"the Chroma server at {self.host}:{self.port}"
+
+
+def _client(location: StoreLocation) -> Any:
     import chromadb
     from chromadb.config import Settings as ChromaSettings
 
     chroma_settings = ChromaSettings(anonymized_telemetry=False)
     try:
-        if settings.chroma_mode == "server":
-            return chromadb.HttpClient(host=settings.chroma_host, port=settings.chroma_port, settings=chroma_settings)
-        settings.chroma_path.mkdir(parents=True, exist_ok=True)
-        return chromadb.PersistentClient(path=str(settings.chroma_path), settings=chroma_settings)
+        if location.path is None:
+            return chromadb.HttpClient(host=location.host, port=location.port, settings=chroma_settings)
+        location.path.mkdir(parents=True, exist_ok=True)
+        return chromadb.PersistentClient(path=str(location.path), settings=chroma_settings)
     except Exception as exc:  # chromadb raises plain Exception/ValueError for connection failures
-        where = (
-            f"the Chroma server at {settings.chroma_host}:{settings.chroma_port}"
-            if settings.chroma_mode == "server"
-            else f"the index at {settings.chroma_path}"
-        )
-        raise StoreError(f"cannot open {where} ({exc}); check it is running/readable, or set chroma_mode") from None
+        raise StoreError(f"cannot open {location.describe()} ({exc}); check it is running/readable, or set chroma_mode") from None
+
+
+def open_store(settings: Settings) -> Store:
+    return Store(StoreLocation.of(settings))
 
 
 class Store:
     """The chunk index. Ids are ``doc_id#n``, so writing a document twice never duplicates it."""
 
-    def __init__(self, settings: Settings) -> None:
-        self.settings = settings
-        self._client = _client(settings)
+    def __init__(self, location: StoreLocation) -> None:
+        self.location = location
+        self._client = _client(location)
         self._collection = self._open()
 
     def _open(self) -> Any:
         return self._client.get_or_create_collection(
-            self.settings.collection, configuration={"hnsw": {"space": "cosine"}}, embedding_function=None
+            self.location.collection, configuration={"hnsw": {"space": "cosine"}}, embedding_function=None
         )
 
     def reset(self) -> None:
         with contextlib.suppress(Exception):  # absent already: nothing to reset
-            self._client.delete_collection(self.settings.collection)
+            self._client.delete_collection(self.location.collection)
         self._collection = self._open()
 
     def count(self) -> int:
@@ -158,18 +204,19 @@ class Store:
                 yield _to_chunk(cid, text, meta)
             offset += len(ids)
 
-    def query(self, vector: Sequence[float], k: int, where: Mapping[str, Any] | None = None) -> list[Hit]:
-        return self.query_many([vector], k, where)[0]
+    def query(self, vector: Sequence[float], k: int, filters: Filters = Filters()) -> list[Hit]:
+        return self.query_many([vector], k, filters)[0]
 
-    def query_many(self, vectors: Sequence[Sequence[float]], k: int, where: Mapping[str, Any] | None = None) -> list[list[Hit]]:
+    def query_many(self, vectors: Sequence[Sequence[float]], k: int, filters: Filters = Filters()) -> list[list[Hit]]:
         """One nearest-neighbour search per vector, in a single call to Chroma."""
+        where = _where(filters)
         n = self.count()
         if n == 0:
             return [[] for _ in vectors]
         got = self._collection.query(
             query_embeddings=[list(v) for v in vectors],
             n_results=min(k, n),
-            where=dict(where) if where else None,
+            where=where,
             include=["documents", "metadatas", "distances"],
         )
         out: list[list[Hit]] = []

@@ -14,7 +14,7 @@ import pytest
 
 from assistant.casebook import Casebook
 from assistant.feedback import read_feedback
-from assistant.settings import Settings, load_settings
+from records.settings import Settings, load_settings
 from tests.helpers.net import free_port
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -28,10 +28,10 @@ HOSTILE = (
 
 
 def _serve(settings: Settings) -> tuple[Any, str]:
-    from assistant.app import serve
+    from assistant.surfaces.chat import serve
 
     port = free_port()
-    app = serve(Casebook(settings, auto_ingest=False), host="127.0.0.1", port=port, block=False)
+    app = serve(Casebook(settings), host="127.0.0.1", port=port, block=False)
     return app, f"http://127.0.0.1:{port}/"
 
 
@@ -133,7 +133,7 @@ def test_live_concern_notice_and_refusal(browser: Any, app_url: str) -> None:
 
 
 def test_hostile_source_text_is_rendered_inert(browser: Any, tmp_path: Path) -> None:
-    from ingest.pipeline import run_ingest
+    from vectorstore.indexer import run_ingest
 
     folder = tmp_path / "docs"
     folder.mkdir()

@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import time
 
-from assistant.settings import load_settings
-from ingest import pipeline
+from vectorstore import indexer as pipeline
+from records.settings import load_settings
 from tests.conftest import FakeEmbedder
 
 

@@ -15,16 +15,16 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from assistant.errors import SourceError
-from assistant.settings import Settings
-from assistant.types import Chunk, Document, Exclusion, SourceProblem
 from ingest.bundled import Parsed, parse_collection
 from ingest.chunking import chunk_document
 from ingest.files import parse_user_file, read_user_file
 from ingest.sources import iter_paths
+from records.errors import SourceError
+from records.settings import Settings
+from records.types import Chunk, Document, Exclusion, SourceProblem
 from vectorstore.embedder import Embedder, load_embedder
 from vectorstore.ledger import Ledger
-from vectorstore.store import Store
+from vectorstore.store import Store, open_store
 
 # Bump when parsing or chunking changes what a document becomes, so every document is redone.
 PIPELINE_VERSION = "casebook-ingest-1"
@@ -101,7 +101,7 @@ def run_ingest(
 ) -> IngestReport:
     started = time.perf_counter()
     report = IngestReport()
-    store = Store(settings)
+    store = open_store(settings)
     ledger = Ledger(settings.state_path)
     try:
         if rebuild:
@@ -114,7 +114,7 @@ def run_ingest(
             report.repaired = len(unfinished)
 
         by_origin = _parse_sources(paths, report)
-        known = ledger.fingerprints()
+        known = ledger.entries()
         todo: list[tuple[Document, str, str]] = []
         seen: set[str] = set()
         for origin, parsed in by_origin.items():
@@ -127,11 +127,12 @@ def run_ingest(
                 seen.add(doc.doc_id)
                 report.documents += 1
                 fp = doc.fingerprint(PIPELINE_VERSION + f"|{settings.chunk_max_tokens}")
-                if known.get(doc.doc_id, ("", "", ""))[1:] == (fp, "done"):
+                entry = known.get(doc.doc_id)
+                if entry is not None and (entry.fingerprint, entry.status) == (fp, "done"):
                     report.unchanged += 1
                 else:
                     todo.append((doc, origin, fp))
-        stale = [d for d, (origin, _, _) in known.items() if origin in by_origin and d not in seen]
+        stale = [d for d, entry in known.items() if entry.origin in by_origin and d not in seen]
         if stale:
             store.delete_documents(stale)
             ledger.forget(stale)
@@ -140,7 +141,7 @@ def run_ingest(
         if todo:
             embedder = embedder or load_embedder(settings.embed_model, settings.embed_batch_size)
             _write(todo, settings, store, ledger, embedder, report, progress)
-        report.chunks = sum(int(str(d["chunks"])) for d in ledger.documents())
+        report.chunks = sum(d.chunks for d in ledger.documents())
     finally:
         ledger.close()
     report.seconds = time.perf_counter() - started

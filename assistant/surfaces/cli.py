@@ -12,24 +12,28 @@ import json
 import os
 import sys
 from collections.abc import Callable, Sequence
+from importlib.metadata import entry_points
 from pathlib import Path
 from typing import Any
 
-from assistant.errors import CasebookError, ConfigError, InputError
-from assistant.settings import Settings, load_settings
-from assistant.types import AGE_BANDS, KINDS, NATIONS, OUTCOMES, Filters
+from assistant.casebook import Casebook
+from assistant.handout import briefing_markdown, prompts_markdown, write_briefing
+from assistant.shapes import answer_dict, describe_filters, prompts_dict, source_dict
+from records.errors import CasebookError, ConfigError, InputError
+from records.settings import Settings, load_settings
+from records.text import slugify
+from records.types import AGE_BANDS, KINDS, NATIONS, OUTCOMES, Filters
 
 
-def _print_json(data: Any) -> None:
+def print_json(data: Any) -> None:
     print(json.dumps(data, ensure_ascii=False, indent=2))
 
 
 def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
-    from ingest.pipeline import run_ingest
-
-    report = run_ingest(settings, [Path(p) for p in args.paths] or None, rebuild=args.rebuild, progress=not args.json)
+    cb = casebook(settings)
+    report = cb.ingest([Path(p) for p in args.paths] or None, rebuild=args.rebuild, progress=not args.json)
     if args.json:
-        _print_json(report.as_dict())
+        print_json(report.as_dict())
         return 1 if report.errors and not report.documents else 0
     for e in report.excluded:
         print(f"excluded  {e.title} [{e.source_file}]: {e.reason}")
@@ -46,17 +50,17 @@ def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_stats(args: argparse.Namespace, settings: Settings) -> int:
-    from assistant.stats import collect_stats, format_stats
+    from assistant.stats import format_stats
 
-    stats = collect_stats(settings)
+    stats = casebook(settings).stats()
     if args.json:
-        _print_json(stats)
+        print_json(stats.as_dict())
     else:
-        print(format_stats(stats) if stats["documents"] else "nothing is indexed yet; run `casebook ingest`")
+        print(format_stats(stats) if stats.documents else "nothing is indexed yet; run `casebook ingest`")
     return 0
 
 
-def _filters(args: argparse.Namespace) -> Filters:
+def filters_of(args: argparse.Namespace) -> Filters:
     return Filters(
         year_from=args.year_from,
         year_to=args.year_to,
@@ -68,7 +72,7 @@ def _filters(args: argparse.Namespace) -> Filters:
     )
 
 
-def _add_filters(p: argparse.ArgumentParser) -> None:
+def add_filters(p: argparse.ArgumentParser) -> None:
     g = p.add_argument_group("filters (repeat a flag to allow several values)")
     g.add_argument("--year-from", type=int, metavar="YEAR", help="published in or after YEAR")
     g.add_argument("--year-to", type=int, metavar="YEAR", help="published in or before YEAR")
@@ -79,7 +83,7 @@ def _add_filters(p: argparse.ArgumentParser) -> None:
     g.add_argument("--kind", action="append", help=" | ".join(KINDS))
 
 
-def _add_llm(p: argparse.ArgumentParser) -> None:
+def add_llm(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--llm",
         metavar="BACKEND",
@@ -87,19 +91,22 @@ def _add_llm(p: argparse.ArgumentParser) -> None:
     )
 
 
-def _casebook(settings: Settings) -> Any:
-    from assistant.casebook import Casebook
+def casebook(settings: Settings) -> Casebook:
+    return Casebook(settings)
 
-    return Casebook(settings, on_ingest=lambda msg: print(f"casebook: {msg}", file=sys.stderr))
+
+def ready_casebook(settings: Settings) -> Casebook:
+    """The facade over an index: the bundled collection is indexed first when nothing is yet."""
+    cb = casebook(settings)
+    cb.ensure_indexed(on_ingest=lambda msg: print(f"casebook: {msg}", file=sys.stderr))
+    return cb
 
 
 def cmd_search(args: argparse.Namespace, settings: Settings) -> int:
-    from assistant.answer import source_dict
-
-    cb = _casebook(settings)
-    hits = cb.search(args.query, k=args.k, filters=_filters(args))
+    cb = ready_casebook(settings)
+    hits = cb.search(args.query, k=args.k, filters=filters_of(args))
     if args.json:
-        _print_json({"query": args.query, "results": [source_dict(h) for h in hits]})
+        print_json({"query": args.query, "results": [source_dict(h) for h in hits]})
         return 0
     for i, h in enumerate(hits, 1):
         c = h.best
@@ -111,8 +118,6 @@ def cmd_search(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _print_answer(answer: Any) -> None:
-    from assistant.answer import describe_filters
-
     if answer.safety_notice:
         print(f"!! {answer.safety_notice}\n")
     note = describe_filters(answer.filters)
@@ -130,15 +135,13 @@ def _print_answer(answer: Any) -> None:
 
 
 def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
-    from assistant.answer import answer_dict
-
-    cb = _casebook(settings)
-    filters = _filters(args)
+    cb = ready_casebook(settings)
+    filters = filters_of(args)
     if args.question is None:
         return _interactive(cb, filters)
     answer = cb.ask(args.question, filters=filters)
     if args.json:
-        _print_json(answer_dict(answer))
+        print_json(answer_dict(answer))
     else:
         _print_answer(answer)
     return 0
@@ -159,35 +162,17 @@ def _interactive(cb: Any, filters: Filters) -> int:
             print(f"casebook: {exc}")
 
 
-def prompts_dict(p: Any) -> dict[str, Any]:
-    from assistant.answer import citation_dict
-
-    by_n = {c.n: c for c in p.citations}
-    return {
-        "theme": p.theme,
-        "notice": p.notice,
-        "prompts": [{"prompt": line.text, "citations": [citation_dict(by_n[n]) for n in line.cites]} for line in p.lines],
-    }
-
-
 def cmd_prompts(args: argparse.Namespace, settings: Settings) -> int:
-    from assistant.handout import prompts_markdown
-    from assistant.trainer import discussion_prompts
-
-    p = discussion_prompts(_casebook(settings), args.theme, _filters(args), n=args.n)
+    p = ready_casebook(settings).prompts(args.theme, filters_of(args), n=args.n)
     if args.json:
-        _print_json(prompts_dict(p))
+        print_json(prompts_dict(p.theme, p.notice, [(line.text, line.cites) for line in p.lines], p.citations))
     else:
         print(prompts_markdown(p))
     return 0
 
 
 def cmd_briefing(args: argparse.Namespace, settings: Settings) -> int:
-    from assistant.handout import briefing_markdown, write_briefing
-    from assistant.trainer import seven_minute_briefing
-    from ingest.nspcc import slugify
-
-    b = seven_minute_briefing(_casebook(settings), args.theme, _filters(args))
+    b = ready_casebook(settings).briefing(args.theme, filters_of(args))
     if args.format == "md" and not args.output:
         print(briefing_markdown(b))
         return 0
@@ -202,51 +187,8 @@ def cmd_briefing(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
-    from evals import run as ev
-
-    if args.draft_from_feedback:
-        from assistant.feedback import read_feedback
-
-        drafts = ev.feedback_to_drafts(read_feedback(settings.feedback_path))
-        out = Path(args.draft_from_feedback)
-        with out.open("a", encoding="utf-8") as fh:
-            for d in drafts:
-                fh.write(json.dumps(d, ensure_ascii=False) + "\n")
-        print(f"{len(drafts)} draft cases from thumbs-down feedback appended to {out}; fill in expected sources and facts")
-        return 0
-    from assistant.support import OverlapJudge
-    from evals.report import write_report
-
-    dataset = Path(args.dataset) if args.dataset else ev.DATASET
-    if not dataset.is_file():
-        raise InputError(f"dataset {dataset} does not exist; expected a JSONL file of cases (see evals/datasets/cases.jsonl)")
-    cb = _casebook(settings)
-    judge = OverlapJudge(cb.embedder)
-    cases = ev.load_cases(dataset, quick=args.quick)
-    planted = ev.planted_answerer(cb.embedder, settings) if any(c.get("corpus") == "planted" for c in cases) else None
-    result = ev.run_eval(cases, lambda q, f: cb.ask(q, f), judge, planted=planted, dataset=str(dataset))
-    baseline_path = Path(args.baseline) if args.baseline else ev.BASELINE
-    if args.update_baseline:
-        if args.quick:
-            raise InputError("--update-baseline needs the full run; drop --quick")
-        ev.write_baseline(result, baseline_path)
-        print(f"baseline written to {baseline_path}")
-    baseline = ev.baseline_for(ev.load_baseline(baseline_path), quick=args.quick)
-    regressions = [] if args.update_baseline else ev.gate(result.metrics, baseline)
-    report = write_report(result, baseline, regressions, Path(args.report or settings.home / "eval-report"))
-    width = max(len(k) for k in result.metrics)
-    for name, value in result.metrics.items():
-        base = baseline.get("metrics", {}).get(name)
-        print(f"{name:{width}}  {value:>8g}" + (f"   (baseline {base:g})" if base is not None else ""))
-    print(f"report: {report}")
-    for r in regressions:
-        print(f"REGRESSION  {r}", file=sys.stderr)
-    return 1 if regressions else 0
-
-
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
-    from assistant.app import serve
+    from assistant.surfaces.chat import serve  # gradio is heavy: imported only to serve
 
     settings = settings.replace(server_host=args.host or settings.server_host, server_port=args.port or settings.server_port)
     auth = (settings.auth_username, settings.auth_password) if settings.auth_username else None
@@ -254,8 +196,7 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
         raise ConfigError("auth_username is set but auth_password is empty; set both (CASEBOOK_AUTH_PASSWORD) or neither")
     if settings.server_host not in ("127.0.0.1", "localhost", "::1") and not auth:
         print("casebook: warning: serving beyond this machine without a login; set CASEBOOK_AUTH_USERNAME/PASSWORD", file=sys.stderr)
-    cb = _casebook(settings)
-    _ = cb.retriever  # index the bundled collection first if nothing is indexed, before saying "serving"
+    cb = ready_casebook(settings)  # index first if nothing is indexed, before saying "serving"
     print(f"casebook: serving on http://{settings.server_host}:{settings.server_port} (Ctrl-C to stop)", file=sys.stderr)
     serve(cb, host=settings.server_host, port=settings.server_port, auth=auth)
     return 0
@@ -279,47 +220,40 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("query")
     p.add_argument("--k", type=int, default=10, help="how many sources (default 10)")
     p.add_argument("--json", action="store_true")
-    _add_filters(p)
+    add_filters(p)
     p.set_defaults(func=cmd_search)
 
     p = sub.add_parser("ask", help="a short answer in which every sentence cites a review (no question: interactive)")
     p.add_argument("question", nargs="?")
     p.add_argument("--json", action="store_true")
-    _add_llm(p)
-    _add_filters(p)
+    add_llm(p)
+    add_filters(p)
     p.set_defaults(func=cmd_ask)
 
     p = sub.add_parser("serve", help="the practitioners' chat in the browser")
     p.add_argument("--host", help="address to listen on (default 127.0.0.1)")
     p.add_argument("--port", type=int, help="port (default 7860)")
-    _add_llm(p)
+    add_llm(p)
     p.set_defaults(func=cmd_serve)
 
     p = sub.add_parser("prompts", help="cited discussion prompts for a team session")
     p.add_argument("--theme", required=True, help="e.g. 'unseen men'")
     p.add_argument("--n", type=int, default=5, help="how many prompts (default 5)")
     p.add_argument("--json", action="store_true")
-    _add_llm(p)
-    _add_filters(p)
+    add_llm(p)
+    add_filters(p)
     p.set_defaults(func=cmd_prompts)
 
     p = sub.add_parser("briefing", help="a cited 7-minute briefing handout")
     p.add_argument("--theme", required=True)
     p.add_argument("--format", choices=("md", "docx", "pdf"), default="md")
     p.add_argument("-o", "--output", help="file to write (md goes to the screen without it)")
-    _add_llm(p)
-    _add_filters(p)
+    add_llm(p)
+    add_filters(p)
     p.set_defaults(func=cmd_briefing)
 
-    p = sub.add_parser("eval", help="run the evaluation suite and compare with the baseline")
-    p.add_argument("--dataset", help="cases JSONL (default evals/datasets/cases.jsonl)")
-    p.add_argument("--baseline", help="baseline JSON (default evals/baseline.json)")
-    p.add_argument("--report", help="folder for report.html and results.json (default $CASEBOOK_HOME/eval-report)")
-    p.add_argument("--update-baseline", action="store_true", help="accept this run as the new baseline")
-    p.add_argument("--quick", action="store_true", help="a few cases of every type")
-    p.add_argument("--draft-from-feedback", metavar="FILE", help="turn thumbs-down feedback into draft cases in FILE")
-    _add_llm(p)
-    p.set_defaults(func=cmd_eval)
+    for entry in entry_points(group="casebook.commands"):
+        entry.load()(sub)
 
     p = sub.add_parser("stats", help="what the index holds")
     p.add_argument("--json", action="store_true")

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from assistant.errors import ConfigError
+from records.errors import ConfigError
 
 ENV_PREFIX = "CASEBOOK_"
 

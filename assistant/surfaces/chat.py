@@ -20,12 +20,10 @@ offline()  # before gradio is imported: its analytics read the environment at im
 import gradio as gr
 
 from assistant.casebook import Casebook
-from assistant.errors import CasebookError
-from assistant.feedback import record_feedback
 from assistant.handout import briefing_markdown, prompts_markdown, write_briefing
-from assistant.render import CSS, answer_html, answer_markdown, trainer_html
-from assistant.trainer import discussion_prompts, seven_minute_briefing
-from assistant.types import AGE_BANDS, KINDS, NATIONS, OUTCOMES, Answer, Filters
+from assistant.surfaces.render import CSS, answer_html, answer_markdown, trainer_html
+from records.errors import CasebookError
+from records.types import AGE_BANDS, KINDS, NATIONS, OUTCOMES, Answer, Filters
 
 EXAMPLES = [
     "What did reviews say about bruising in non-mobile babies?",
@@ -39,18 +37,16 @@ YEARS_ANY = "any"
 
 
 def _coverage(cb: Casebook) -> str:
-    from assistant.stats import collect_stats
-
-    stats = collect_stats(cb.settings)
-    if not stats["documents"]:
-        return "Nothing is indexed yet: the first question indexes the bundled collection (about a minute)."
-    years = ", ".join(f"{y}: {n}" for y, n in stats["by_year"].items())
-    kinds = ", ".join(f"{k.replace('_', ' ')}: {n}" for k, n in stats["by_kind"].items())
-    if not stats["reviews"]:
-        return f"**What the collection covers.** {stats['documents']} documents of your own ({kinds}); no NSPCC case reviews."
+    stats = cb.stats()
+    if not stats.documents:
+        return "Nothing is indexed yet: run `casebook ingest`, then reload this page."
+    years = ", ".join(f"{y}: {n}" for y, n in stats.by_year.items())
+    kinds = ", ".join(f"{k.replace('_', ' ')}: {n}" for k, n in stats.by_kind.items())
+    if not stats.reviews:
+        return f"**What the collection covers.** {stats.documents} documents of your own ({kinds}); no NSPCC case reviews."
     return (
-        f"**What the collection covers.** {stats['reviews']} UK child safeguarding case reviews "
-        f"(published {years}) and {stats['documents'] - stats['reviews']} briefings and guidance pages "
+        f"**What the collection covers.** {stats.reviews} UK child safeguarding case reviews "
+        f"(published {years}) and {stats.documents - stats.reviews} briefings and guidance pages "
         f"({kinds}). Every answer quotes the reviews it comes from; click a [n] to see the passage."
     )
 
@@ -129,7 +125,7 @@ def _save(cb: Casebook, markdown: str, stem: str, fmt: str, briefing: Any = None
 
 
 def build_app(cb: Casebook) -> Any:
-    keywords = cb.retriever.keywords
+    keywords = cb.keywords
 
     def respond(message: str, chat: list[dict[str, Any]], state: dict[str, Any], *filter_values: Any) -> Iterator[tuple[Any, ...]]:
         chat = [*chat, {"role": "user", "content": html.escape(message or "")}]
@@ -174,7 +170,7 @@ def build_app(cb: Casebook) -> Any:
         answer = state.get("last")
         if answer is None:
             return "Ask a question first; feedback is about an answer."
-        record_feedback(cb.settings.feedback_path, answer, helpful=helpful, comment=comment)
+        cb.record_feedback(answer, helpful=helpful, comment=comment)
         return "Thank you: your feedback is saved on this machine for the evaluation team."
 
     def on_like(state: dict[str, Any], data: gr.LikeData) -> str:
@@ -184,7 +180,7 @@ def build_app(cb: Casebook) -> Any:
         state = gr.State({"questions": []})
         with gr.Sidebar(label="Filters", open=True):
             gr.Markdown("**Filters** apply to your next question.")
-            years = [YEARS_ANY, *(str(y) for y in sorted({c.meta.year for c in cb.retriever.chunks if c.meta.year}))]
+            years = [YEARS_ANY, *(str(y) for y in cb.years)]
             year_from = gr.Dropdown(years, value=YEARS_ANY, label="Published from", elem_id="year-from")
             year_to = gr.Dropdown(years, value=YEARS_ANY, label="Published up to", elem_id="year-to")
             nation = gr.CheckboxGroup(list(NATIONS), label="Nation", elem_id="nation")
@@ -235,7 +231,7 @@ def build_app(cb: Casebook) -> Any:
 
         def prompts_fn(theme_text: str, n: float, *filter_values: Any) -> tuple[Any, ...]:
             try:
-                p = discussion_prompts(cb, theme_text, _filters(*filter_values), n=int(n))
+                p = cb.prompts(theme_text, _filters(*filter_values), n=int(n))
             except CasebookError as exc:
                 return f"<div class='cb-refusal'>{html.escape(str(exc))}</div>", gr.update(visible=False)
             page = trainer_html(f"Discussion prompts: {p.theme}", [("", [x.text for x in p.lines])], p.citations, p.notice)
@@ -244,7 +240,7 @@ def build_app(cb: Casebook) -> Any:
 
         def briefing_fn(theme_text: str, file_format: str, *filter_values: Any) -> tuple[Any, ...]:
             try:
-                b = seven_minute_briefing(cb, theme_text, _filters(*filter_values))
+                b = cb.briefing(theme_text, _filters(*filter_values))
             except CasebookError as exc:
                 return f"<div class='cb-refusal'>{html.escape(str(exc))}</div>", gr.update(visible=False)
             sections = [(name, [x.text for x in lines]) for name, lines in b.sections]

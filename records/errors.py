@@ -6,7 +6,9 @@
      │    └── FilterError   an unknown filter value (the message lists the valid ones)
      ├── SourceError        one source file cannot be read (ingest reports it and goes on)
      ├── IndexNotReady      nothing is indexed yet
-     └── StoreError         the vector store cannot be reached or is inconsistent
+     ├── StoreError         the vector store cannot be reached or is inconsistent
+     └── GenerationError    the language model could not answer (not installed, down, slow, failed);
+                            answers fall back to the extractive one and say so
 
 Each surface (CLI, web app, Python API) turns these into its own form in exactly one place.
 """
@@ -39,4 +41,8 @@ class IndexNotReady(CasebookError):
 
 
 class StoreError(CasebookError):
+    pass
+
+
+class GenerationError(CasebookError):
     pass

@@ -10,8 +10,8 @@ from __future__ import annotations
 import html
 import re
 
-from assistant.answer import describe_filters
-from assistant.types import Answer, Chunk, Citation
+from assistant.shapes import describe_filters
+from records.types import Answer, Chunk, Citation
 
 _MARKER = re.compile(r"\[(\d+)\]")
 

@@ -129,6 +129,11 @@ class Chunk:
     meta: DocMeta
 
     @property
+    def display_heading(self) -> str:
+        """How a citation names its source: a review's heading, else the first two heading levels."""
+        return self.heading if self.kind == "case_review" else " › ".join(self.heading_path[:2]) or self.title
+
+    @property
     def embed_text(self) -> str:
         """What the embedder sees: the passage with its context, so a learning point is found by the
         review it belongs to as well as by its own words. Never shown or quoted."""
@@ -237,3 +242,57 @@ class Answer:
     filters: Filters = Filters()
     standalone_question: str | None = None
     notes: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class LedgerEntry:
+    """What the ledger knows of one document: where it came from, the fingerprint of what was
+    indexed, and whether its chunks were fully written (``done``) or a run stopped mid-way (``writing``)."""
+
+    doc_id: str
+    origin: str
+    fingerprint: str
+    status: str
+
+
+@dataclass(frozen=True)
+class IndexedDocument:
+    """A fully indexed document as the ledger records it: what ``stats`` counts."""
+
+    doc_id: str
+    kind: str
+    chunks: int
+    title: str
+    heading: str
+    source_file: str
+    meta: DocMeta
+
+
+@dataclass(frozen=True)
+class Stats:
+    """What the index holds. ``as_dict`` is the public JSON shape of ``casebook stats --json``."""
+
+    documents: int
+    reviews: int
+    chunks: int
+    by_kind: dict[str, int]
+    by_year: dict[str, int]
+    by_nation: dict[str, int]
+    by_age_band: dict[str, int]
+    by_outcome: dict[str, int]
+    top_keywords: tuple[tuple[str, int], ...]
+    excluded: tuple[Exclusion, ...]
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "documents": self.documents,
+            "reviews": self.reviews,
+            "chunks": self.chunks,
+            "by_kind": self.by_kind,
+            "by_year": self.by_year,
+            "by_nation": self.by_nation,
+            "by_age_band": self.by_age_band,
+            "by_outcome": self.by_outcome,
+            "top_keywords": [{"keyword": k, "reviews": n} for k, n in self.top_keywords],
+            "excluded": [{"source_file": e.source_file, "title": e.title, "reason": e.reason} for e in self.excluded],
+        }

@@ -1,0 +1,100 @@
+"""The public JSON shapes of answers, sources, citations and trainer prompts (``ask --json``,
+``search --json``, ``prompts --json``, the feedback log, the evaluation's results), and the one-line
+description of the filters an answer was restricted to. The field names are a public contract:
+see the README.
+
+Consumes domain records; produces plain dicts and strings for surfaces.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from records.types import Answer, Chunk, Citation, Filters, ReviewHit
+
+
+def describe_filters(filters: Filters) -> str | None:
+    """ "filtered to infants under 1, 2019–2023" — said with the answer, so nobody forgets a filter."""
+    if filters.is_empty():
+        return None
+    parts: list[str] = []
+    if filters.age_band:
+        parts.append("children aged " + " or ".join(filters.age_band))
+    if filters.year_from and filters.year_to:
+        parts.append(f"published {filters.year_from}–{filters.year_to}")
+    elif filters.year_from:
+        parts.append(f"published {filters.year_from} or later")
+    elif filters.year_to:
+        parts.append(f"published up to {filters.year_to}")
+    for label, values in (("in", filters.nation), ("outcome", filters.outcome), ("keyword", filters.keyword), ("kind", filters.kind)):
+        if values:
+            parts.append(f"{label} " + " or ".join(values))
+    return "Filtered to " + ", ".join(parts) + "."
+
+
+def chunk_fields(chunk: Chunk) -> dict[str, Any]:
+    return {
+        "source_id": chunk.doc_id,
+        "title": chunk.display_heading if chunk.kind == "case_review" else chunk.title,
+        "year": chunk.meta.year,
+        "area": chunk.meta.area,
+        "kind": chunk.kind,
+    }
+
+
+def citation_dict(c: Citation) -> dict[str, Any]:
+    return {
+        "n": c.n,
+        **chunk_fields(c.chunk),
+        "quote": c.quote,
+        "url": c.chunk.meta.url,
+        "report_type": c.chunk.meta.report_type,
+        "section": c.chunk.section,
+        "chunk_id": c.chunk.chunk_id,
+        "source_file": c.chunk.source_file,
+        "quote_start": c.quote_start,
+        "quote_end": c.quote_end,
+        "passage": c.chunk.text,
+    }
+
+
+def source_dict(hit: ReviewHit) -> dict[str, Any]:
+    chunk = hit.best
+    return {
+        **chunk_fields(chunk),
+        "score": round(hit.score, 6),
+        "text": chunk.text,
+        "chunk_id": chunk.chunk_id,
+        "section": chunk.section,
+        "age_band": chunk.meta.age_band,
+        "outcome": chunk.meta.outcome,
+        "nation": chunk.meta.nation,
+        "keywords": list(chunk.meta.keywords),
+    }
+
+
+def answer_dict(answer: Answer) -> dict[str, Any]:
+    return {
+        "question": answer.question,
+        "answer": answer.text,
+        "refused": answer.refused,
+        "safety_notice": answer.safety_notice,
+        "filters": describe_filters(answer.filters),
+        "standalone_question": answer.standalone_question,
+        "notes": list(answer.notes),
+        "citations": [citation_dict(c) for c in answer.citations],
+        "sources": [source_dict(h) for h in answer.sources],
+    }
+
+
+def prompts_dict(
+    theme: str, notice: str | None, lines: Sequence[tuple[str, Sequence[int]]], citations: Sequence[Citation]
+) -> dict[str, Any]:
+    """Trainer prompts: each prompt's text with the citations it carries."""
+    by_n = {c.n: c for c in citations}
+    return {
+        "theme": theme,
+        "notice": notice,
+        "prompts": [{"prompt": text, "citations": [citation_dict(by_n[n]) for n in cites]} for text, cites in lines],
+    }

@@ -1,0 +1,5 @@
+"""Surfaces: the ``casebook`` command (cli.py), the practitioners' chat (chat.py, render.py).
+
+Thin: they parse input, call the ``Casebook`` facade, and show what it returns; each turns
+``CasebookError`` into its own form in one place. Nothing below this layer imports it.
+"""
