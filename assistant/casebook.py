@@ -100,7 +100,7 @@ class Casebook:
                 store = open_store(self.settings)
                 if store.count() == 0:
                     raise IndexNotReady("nothing is indexed yet; run `casebook ingest` first")
-                self._retriever = Retriever(store, self.embedder)
+                self._retriever = Retriever(store, self.embedder, cache_dir=self.settings.cache_dir)
             return self._retriever
 
     def refresh(self) -> None:
@@ -184,13 +184,16 @@ class Casebook:
         rewritten = self._standalone(question, history)
         searched = rewritten or question
         result = self.retriever.search_scored(searched, 10, filters)
-        if not in_scope(result):
-            answer = refusal(question, safety_notice(question), filters, reviews=self._review_count(), years=self._years())
+        notice = safety_notice(question)
+        if not in_scope(result, live_concern=notice is not None):
+            answer = refusal(
+                question, notice, filters, reviews=self._review_count(), years=self._years(), nearest=result.nearest_labels
+            )
         else:
             answer = compose(searched, result.hits, filters)
             if self.llm.backend != "extractive":
                 answer = self._generative(searched, answer, on_token)
-            answer = replace(answer, question=question, safety_notice=safety_notice(question))
+            answer = replace(answer, question=question, safety_notice=notice)
         return replace(answer, standalone_question=rewritten)
 
     # -- trainer ----------------------------------------------------------------------------------

@@ -21,11 +21,12 @@ from __future__ import annotations
 import tomllib
 from collections import defaultdict
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from assistant.labels import InferredLabel, LabelIndex, LabelSettings
 from records.errors import FilterError
 from records.text import phrase_form, stem, stems, tokens
 from records.types import AGE_BANDS, KINDS, NATIONS, OUTCOMES, Chunk, Filters, Hit, ReviewHit
@@ -34,9 +35,7 @@ from vectorstore.store import Store
 
 VOCABULARY = Path(__file__).resolve().parents[1] / "prompts" / "vocabulary.toml"
 RRF_K = 60
-# Weight of each ranked list in the fusion. Tuned by hand on evals/datasets/retrieval.jsonl (22
-# questions): whole-review BM25 carries most of the signal; dense search on the expanded question
-# finds what is phrased differently; NSPCC labels and passage-level lists break ties.
+# Weight of each ranked list in the fusion (see RetrievalConfig).
 WEIGHTS: dict[str, float] = {
     "dense": 0.5,
     "dense_expanded": 1.0,
@@ -44,7 +43,20 @@ WEIGHTS: dict[str, float] = {
     "review_bm25": 1.0,
     "review_bm25_plain": 1.0,
     "labels": 0.5,
+    "inferred": 0.0,
 }
+
+
+@dataclass(frozen=True)
+class RetrievalConfig:
+    """The fusion's weights and how labels are inferred. Chosen on the tuning split of the
+    generalisation benchmark by evals/tune_retrieval.py (the README says how)."""
+
+    weights: tuple[tuple[str, float], ...] = tuple(WEIGHTS.items())
+    labels: LabelSettings = field(default_factory=LabelSettings)
+
+    def weight(self, name: str) -> float:
+        return dict(self.weights).get(name, 0.0)
 
 
 @dataclass(frozen=True)
@@ -54,6 +66,7 @@ class VocabularyGroup:
     expand: tuple[str, ...]
     keywords: tuple[str, ...]
     age_band: str | None
+    population: bool = False  # names who ("babies", "teenagers") rather than what
 
 
 @lru_cache(maxsize=1)
@@ -67,6 +80,7 @@ def load_vocabulary(path: Path = VOCABULARY) -> tuple[VocabularyGroup, ...]:
             expand=tuple(g.get("expand", ())),
             keywords=tuple(k.lower() for k in g.get("keywords", ())),
             age_band=g.get("age_band"),
+            population=bool(g.get("population", False)),
         )
         for g in data["group"]
     )
@@ -128,16 +142,23 @@ class SearchResult:
     hits: list[ReviewHit]
     similarity: float  # cosine of the best dense passage for the question as asked
     vocabulary: tuple[str, ...]  # the vocabulary groups and NSPCC labels the question used
+    inferred: tuple[InferredLabel, ...] = ()  # NSPCC labels the question is about, inferred
+    label_similarity: float = 0.0  # cosine of the nearest NSPCC label (with its definition)
+    nearest_labels: tuple[str, ...] = ()  # the three nearest labels by meaning
+    concepts: tuple[str, ...] = ()  # vocabulary groups naming a concept, not a population
 
 
 class Retriever:
     """Hybrid retrieval over one index. Build once (it reads every chunk for BM25), query often."""
 
-    def __init__(self, store: Store, embedder: Embedder) -> None:
+    def __init__(
+        self, store: Store, embedder: Embedder, *, cache_dir: Path | None = None, config: RetrievalConfig | None = None
+    ) -> None:
         import bm25s
 
         self.store = store
         self.embedder = embedder
+        self.config = config or RetrievalConfig()
         self.chunks: list[Chunk] = list(store.all_chunks())
         self.keywords = sorted({k.lower() for c in self.chunks for k in c.meta.keywords})
         # Each label's word stems, for labels_in.
@@ -148,6 +169,7 @@ class Retriever:
         for c in sorted(self.chunks, key=lambda c: (c.doc_id, c.index)):
             self.doc_chunks[c.doc_id].append(c)
         self.doc_ids = list(self.doc_chunks)
+        self.label_index = LabelIndex({d: cs[0].meta.keywords for d, cs in self.doc_chunks.items()}, embedder, cache_dir)
         self._doc_bm25 = bm25s.BM25()
         if self.chunks:
             self._bm25.index(corpus, show_progress=False)
@@ -190,7 +212,11 @@ class Retriever:
         doc_lists["review_bm25_plain"] = self.review_lexical(question, pool, filters)
         named = self.labels_in(question)
         doc_lists["labels"] = self._labelled(groups, [*doc_lists["review_bm25"], *doc_lists["dense"]], filters, named)
-        fused = _rrf_docs(doc_lists, WEIGHTS)
+        config = self.config
+        inferred = self.label_index.infer(vectors[0], doc_lists["dense"], config.labels)
+        allowed = None if filters.is_empty() else {d for d, cs in self.doc_chunks.items() if filters.matches(cs[0])}
+        doc_lists["inferred"] = self.label_index.rank_documents(inferred, doc_lists["dense"], allowed)[:pool]
+        fused = _rrf_docs(doc_lists, dict(config.weights))
         passages = _rrf(list(chunk_lists.values()))
         by_doc: dict[str, list[Hit]] = defaultdict(list)
         for h in passages:
@@ -204,7 +230,16 @@ class Retriever:
             ]
             hits.append(ReviewHit(doc_id=doc_id, score=score, passages=tuple(found)))
         similarity = dense[0].score if dense else 0.0
-        return SearchResult(hits=hits, similarity=similarity, vocabulary=(*(g.name for g in groups), *sorted(named)))
+        nearest = self.label_index.by_meaning(vectors[0], 3, -1.0)
+        return SearchResult(
+            hits=hits,
+            similarity=similarity,
+            vocabulary=(*(g.name for g in groups), *sorted(named)),
+            inferred=tuple(inferred),
+            label_similarity=nearest[0][1] if nearest else 0.0,
+            nearest_labels=tuple(label for label, _ in nearest),
+            concepts=tuple(g.name for g in groups if not g.population),
+        )
 
     def labels_in(self, question: str) -> set[str]:
         """NSPCC keyword labels the question names itself ("interpreters", "housing"): every word of

@@ -1,0 +1,134 @@
+"""NSPCC's controlled vocabulary used by meaning: which labels is a question about?
+
+Practitioners describe a concept without naming it ("a baby with broken bones", "asking what life was
+like day to day for the child"); NSPCC's librarians labelled every review with the concept's name
+("fractures", "voice of the child"). This module bridges the two in two ways, and fuses them:
+
+- **by meaning**: each label is embedded together with its one-line plain-English definition
+  (prompts/labels.toml); a question's vector is compared with every label's;
+- **by feedback from the best-matching reviews** (pseudo-relevance feedback): the labels that the
+  question's nearest reviews share, weighted by how rare each label is in the collection (a label
+  every other review carries says little).
+
+Consumes the question's vector, the dense ranking of reviews, and each review's labels; produces
+``InferredLabel`` records (shown to users, so they see why a review came up) and the reviews carrying
+them, ranked. Label vectors are computed once per model and label file and cached on disk.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import tomllib
+from collections import defaultdict
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+
+from vectorstore.embedder import Embedder
+
+LABELS = Path(__file__).resolve().parents[1] / "prompts" / "labels.toml"
+
+
+@dataclass(frozen=True)
+class LabelSettings:
+    """How labels are inferred. Defaults chosen on the tuning split of the generalisation benchmark
+    (evals/tune_retrieval.py); see the README."""
+
+    meaning_top: int = 3  # labels taken by meaning
+    meaning_floor: float = 0.30  # … whose cosine with the question is at least this
+    feedback_docs: int = 10  # nearest reviews whose labels are pooled
+    feedback_top: int = 3  # labels taken from them
+    feedback_weight: float = 1.0  # of feedback against meaning in a label's score
+
+
+@dataclass(frozen=True)
+class InferredLabel:
+    label: str
+    score: float
+    how: str  # "meaning", "reviews" or "meaning+reviews"
+
+
+@lru_cache(maxsize=1)
+def load_definitions(path: Path = LABELS) -> dict[str, str]:
+    """label (lower case) → its definition."""
+    with open(path, "rb") as fh:
+        data = tomllib.load(fh)
+    return {str(row["name"]).lower(): str(row["definition"]) for row in data["label"]}
+
+
+class LabelIndex:
+    """Every label in the index: its vector, its documents, its rarity."""
+
+    def __init__(self, doc_labels: Mapping[str, Sequence[str]], embedder: Embedder, cache_dir: Path | None = None) -> None:
+        self.doc_labels = {d: frozenset(k.lower() for k in ks) for d, ks in doc_labels.items() if ks}
+        self.docs_of: dict[str, set[str]] = {}
+        for doc, labels in self.doc_labels.items():
+            for label in labels:
+                self.docs_of.setdefault(label, set()).add(doc)
+        self.labels = sorted(self.docs_of)
+        n = max(1, len(self.doc_labels))
+        self.idf = {label: math.log((n + 1) / (len(docs) + 0.5)) for label, docs in self.docs_of.items()}
+        definitions = load_definitions()
+        self.texts = [f"{label}: {definitions[label]}" if label in definitions else label for label in self.labels]
+        self.vectors = self._vectors(embedder, cache_dir)
+
+    def _vectors(self, embedder: Embedder, cache_dir: Path | None) -> np.ndarray:
+        if not self.texts:
+            return np.zeros((0, 1), dtype=np.float32)
+        name = str(getattr(embedder, "name", type(embedder).__name__))
+        key = hashlib.sha256("\n".join([name, *self.texts]).encode()).hexdigest()[:16]
+        path = cache_dir / f"label-vectors-{key}.npy" if cache_dir else None
+        if path is not None and path.exists():
+            return np.load(path)
+        vectors = np.asarray(embedder.embed(self.texts), dtype=np.float32)
+        vectors /= np.linalg.norm(vectors, axis=1, keepdims=True) + 1e-12
+        if path is not None:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = path.with_suffix(".tmp.npy")
+            np.save(tmp, vectors)
+            tmp.replace(path)  # atomic: a reader never sees half a file
+        return vectors
+
+    def by_meaning(self, vector: Sequence[float], top: int, floor: float) -> list[tuple[str, float]]:
+        if not self.labels:
+            return []
+        q = np.asarray(vector, dtype=np.float32)
+        q /= np.linalg.norm(q) + 1e-12
+        sims = self.vectors @ q
+        order = np.argsort(-sims)[:top]
+        return [(self.labels[i], float(sims[i])) for i in order if sims[i] >= floor]
+
+    def from_reviews(self, docs: Sequence[str], top: int) -> list[tuple[str, float]]:
+        """Labels the given (best-first) reviews share, weighted by rank and rarity."""
+        weights: dict[str, float] = defaultdict(float)
+        for rank, doc in enumerate(docs):
+            for label in self.doc_labels.get(doc, ()):
+                weights[label] += self.idf[label] / (rank + 2)
+        if not weights:
+            return []
+        best = max(weights.values())
+        return [(label, w / best) for label, w in sorted(weights.items(), key=lambda kv: -kv[1])[:top]]
+
+    def infer(self, vector: Sequence[float], nearest: Sequence[str], s: LabelSettings) -> list[InferredLabel]:
+        meaning = dict(self.by_meaning(vector, s.meaning_top, s.meaning_floor))
+        reviews = dict(self.from_reviews(nearest[: s.feedback_docs], s.feedback_top)) if s.feedback_weight > 0 else {}
+        out = []
+        for label in dict.fromkeys([*meaning, *reviews]):
+            how = "+".join(k for k, d in (("meaning", meaning), ("reviews", reviews)) if label in d)
+            out.append(InferredLabel(label, meaning.get(label, 0.0) + s.feedback_weight * reviews.get(label, 0.0), how))
+        return sorted(out, key=lambda x: -x.score)
+
+    def rank_documents(self, inferred: Sequence[InferredLabel], order: Sequence[str], allowed: set[str] | None) -> list[str]:
+        """Documents carrying the inferred labels, by the summed score of the labels they carry; the
+        given order (dense ranking) breaks ties."""
+        scores: dict[str, float] = defaultdict(float)
+        for item in inferred:
+            for doc in self.docs_of.get(item.label, ()):
+                if allowed is None or doc in allowed:
+                    scores[doc] += item.score
+        position = {d: i for i, d in enumerate(order)}
+        return sorted(scores, key=lambda d: (-scores[d], position.get(d, len(position)), d))

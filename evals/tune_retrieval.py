@@ -1,0 +1,128 @@
+"""Choose retrieval's fusion weights and label settings on the TUNING split only.
+
+    python -m evals.tune_retrieval [--rounds 2] [--json]
+
+Coordinate ascent from the current defaults (assistant/retrieve.py ``RetrievalConfig``): each
+parameter in turn is set to each of a few values, keeping whichever gives the best mean nDCG@10 on
+the tuning split's in-scope questions of evals/datasets/generalise.jsonl (ties keep the current
+value). The sealed test split is never read here. Prints the chosen configuration; copying it into
+the defaults is a deliberate, reviewed step.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import statistics
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from assistant.casebook import Casebook
+from assistant.retrieve import RetrievalConfig, Retriever
+from evals.metrics import ndcg_at_k
+
+DATASET = Path(__file__).parent / "datasets" / "generalise.jsonl"
+
+WEIGHT_GRID = {
+    "dense": (0.0, 0.5, 1.0, 2.0),
+    "dense_expanded": (0.0, 0.5, 1.0, 2.0),
+    "lexical": (0.0, 0.25, 0.5, 1.0),
+    "review_bm25": (0.0, 0.5, 1.0, 2.0),
+    "review_bm25_plain": (0.0, 0.5, 1.0, 2.0),
+    "labels": (0.0, 0.5, 1.0),
+    "inferred": (0.0, 1.0, 2.0, 3.0, 4.0),
+}
+LABEL_GRID: dict[str, tuple[Any, ...]] = {
+    "meaning_top": (1, 2, 3, 5, 8),
+    "meaning_floor": (0.2, 0.3, 0.4),
+    "feedback_docs": (5, 10, 20),
+    "feedback_top": (2, 3, 5, 8),
+    "feedback_weight": (0.0, 0.5, 1.0, 2.0),
+}
+
+
+class CachedEmbedder:
+    """The real embedder, memoised: the same questions are embedded once for the whole search."""
+
+    def __init__(self, inner: Any) -> None:
+        self.inner = inner
+        self.name = getattr(inner, "name", "embedder")
+        self.cache: dict[str, list[float]] = {}
+
+    def embed(self, texts: Sequence[str]) -> list[list[float]]:
+        missing = [t for t in dict.fromkeys(texts) if t not in self.cache]
+        if missing:
+            self.cache.update(zip(missing, self.inner.embed(missing), strict=True))
+        return [self.cache[t] for t in texts]
+
+
+def tuning_rows(path: Path = DATASET) -> list[dict[str, Any]]:
+    rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    return [r for r in rows if r["split"] == "tuning" and not r["refuse"]]
+
+
+def score(r: Retriever, rows: Sequence[dict[str, Any]]) -> float:
+    return statistics.mean(ndcg_at_k([h.doc_id for h in r.search(row["question"], k=10)], set(row["relevant"]), 10) for row in rows)
+
+
+def with_weight(config: RetrievalConfig, name: str, value: float) -> RetrievalConfig:
+    weights = dict(config.weights)
+    weights[name] = value
+    return dataclasses.replace(config, weights=tuple(weights.items()))
+
+
+def with_label(config: RetrievalConfig, name: str, value: Any) -> RetrievalConfig:
+    return dataclasses.replace(config, labels=dataclasses.replace(config.labels, **{name: value}))
+
+
+def tune(r: Retriever, rows: Sequence[dict[str, Any]], rounds: int) -> tuple[RetrievalConfig, float, list[str]]:
+    best = r.config
+    r.config = best
+    best_score = score(r, rows)
+    log = [f"start {best_score:.4f}"]
+    for _ in range(rounds):
+        moves = [(with_weight, n, v) for n, vs in WEIGHT_GRID.items() for v in vs] + [
+            (with_label, n, v) for n, vs in LABEL_GRID.items() for v in vs
+        ]
+        for change, name, value in moves:
+            trial = change(best, name, value)
+            if trial == best:
+                continue
+            r.config = trial
+            s = score(r, rows)
+            if s > best_score + 1e-4:
+                best, best_score = trial, s
+                log.append(f"{name} = {value}: {s:.4f}")
+    r.config = best
+    return best, best_score, log
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--json", action="store_true")
+    args = parser.parse_args()
+    cb = Casebook()
+    cb.ensure_indexed()
+    base = cb.retriever
+    r = Retriever(base.store, CachedEmbedder(cb.embedder), cache_dir=cb.settings.cache_dir, config=RetrievalConfig())
+    rows = tuning_rows()
+    config, best, log = tune(r, rows, args.rounds)
+    result = {
+        "tuning_questions": len(rows),
+        "ndcg@10": round(best, 4),
+        "weights": dict(config.weights),
+        "labels": dataclasses.asdict(config.labels),
+    }
+    if args.json:
+        print(json.dumps({**result, "log": log}, indent=2))
+    else:
+        print("\n".join(log))
+        print(json.dumps(result, indent=2))
+
+
+if __name__ == "__main__":
+    main()
+
