@@ -1,49 +1,30 @@
 """Shared fixtures: every test gets its own CASEBOOK_HOME; fakes implement the real protocols.
 
-``FakeEmbedder`` is for tests of ingest logic (it counts calls, so "no embedding work" can be
-asserted). The integration fixtures use the real MiniLM model and real Chroma on disk.
+The fakes live in tests/helpers/fakes.py (``FakeEmbedder`` is re-exported here for the tests that
+import it from conftest). ``fixture_index`` is a small hand-written collection indexed with the fake
+embedder into real on-disk Chroma (tests/helpers/corpus.py): fast end-to-end tests use it.
+``real_index`` is the bundled collection with the real MiniLM model: slow tests use it.
 """
 
 from __future__ import annotations
 
-import hashlib
-import math
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from records.settings import Settings, load_settings
+from tests.helpers.corpus import build_index
+from tests.helpers.fakes import FakeEmbedder
 
-
-class FakeEmbedder:
-    """Deterministic bag-of-words vectors: texts sharing words are close. Counts what it embeds."""
-
-    name = "fake"
-    dim = 64
-
-    def __init__(self) -> None:
-        self.calls = 0
-        self.texts = 0
-
-    def embed(self, texts: Sequence[str]) -> list[list[float]]:
-        self.calls += 1
-        self.texts += len(texts)
-        out = []
-        for text in texts:
-            v = [0.0] * self.dim
-            for word in text.lower().split():
-                v[int(hashlib.md5(word.encode()).hexdigest(), 16) % self.dim] += 1.0
-            norm = math.sqrt(sum(x * x for x in v)) or 1.0
-            out.append([x / norm for x in v])
-        return out
+__all__ = ["FakeEmbedder"]
 
 
 @pytest.fixture(autouse=True)
 def casebook_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     home = tmp_path / "casebook-home"
     monkeypatch.setenv("CASEBOOK_HOME", str(home))
-    for var in ("CASEBOOK_CONFIG", "CASEBOOK_CHROMA_MODE"):
+    for var in ("CASEBOOK_CONFIG", "CASEBOOK_CHROMA_MODE", "CASEBOOK_LLM"):
         monkeypatch.delenv(var, raising=False)
     return home
 
@@ -56,6 +37,13 @@ def settings(casebook_home: Path) -> Settings:
 @pytest.fixture
 def fake_embedder() -> FakeEmbedder:
     return FakeEmbedder()
+
+
+@pytest.fixture(scope="session")
+def fixture_index(tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    """The hand-written notes and listing (tests/helpers/corpus.py), indexed once with the fake
+    embedder into real Chroma on disk. Tests read it; none writes to it."""
+    return build_index(tmp_path_factory.mktemp("fixture-index"))
 
 
 @pytest.fixture(scope="session")

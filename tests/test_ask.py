@@ -7,10 +7,10 @@ import re
 
 import pytest
 
-from assistant.surfaces import cli
+from assistant.casebook import Casebook
 from assistant.safety import safety_notice
 from assistant.shapes import answer_dict
-from assistant.casebook import Casebook
+from assistant.surfaces import cli
 from ingest.sources import read_collection_file
 from records.errors import FilterError, IndexNotReady, InputError
 from records.settings import Settings

@@ -76,7 +76,9 @@ def test_percentile_interpolates() -> None:
 
 
 def test_gate() -> None:
-    baseline = Baseline(metrics={"support_recall": 0.95, "latency_p95_ms": 100.0}, tolerances={"support_recall": 0.02, "latency_p95_ms": 1.0})
+    baseline = Baseline(
+        metrics={"support_recall": 0.95, "latency_p95_ms": 100.0}, tolerances={"support_recall": 0.02, "latency_p95_ms": 1.0}
+    )
     assert gate({"support_recall": 0.94, "latency_p95_ms": 150.0}, baseline) == []
     regressions = gate({"support_recall": 0.90, "latency_p95_ms": 250.0}, baseline)
     assert [r.metric for r in regressions] == ["support_recall", "latency_p95_ms"]

@@ -31,6 +31,7 @@ def test_dataset_shape() -> None:
     assert len({c.id for c in cases}) == len(cases)
 
 
+@pytest.mark.slow  # calibrate() embeds the hand-labelled pairs with the real MiniLM model
 def test_judge_agrees_with_the_hand_labels() -> None:
     from evals.calibrate import calibrate
 

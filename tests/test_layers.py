@@ -91,7 +91,10 @@ def test_the_check_catches_an_upward_import(tmp_path: Path) -> None:
     assert sum("assistant/core.py" in p for p in found) == 2
 
 
-@pytest.mark.parametrize(("module", "layer"), [("records.types", "records"), ("assistant.surfaces.cli", "assistant.surfaces"), ("assistant.casebook", "assistant"), ("json", None)])
+@pytest.mark.parametrize(
+    ("module", "layer"),
+    [("records.types", "records"), ("assistant.surfaces.cli", "assistant.surfaces"), ("assistant.casebook", "assistant"), ("json", None)],
+)
 def test_layer_of(module: str, layer: str | None) -> None:
     found = layer_of(module)
     assert (found[0] if found else None) == layer

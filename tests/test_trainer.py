@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from assistant.surfaces import cli
 from assistant.casebook import Casebook
 from assistant.handout import briefing_markdown, write_briefing
+from assistant.surfaces import cli
 from assistant.trainer import Briefing
 from ingest.sources import read_collection_file
 from records.settings import Settings

@@ -1,10 +1,12 @@
 """The chat app in a real browser: Debian's chromium driven by Playwright, against the running app.
 
-Screenshots are kept under artifacts/browser/ (the test's artifact, not committed).
+Screenshots go to the folder named by CASEBOOK_SCREENSHOTS, else to a temporary folder; either way the
+tests print where they are. Nothing is written into the repository.
 """
 
 from __future__ import annotations
 
+import os
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -19,7 +21,6 @@ from tests.helpers.net import free_port
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
-ARTIFACTS = Path(__file__).resolve().parents[2] / "artifacts" / "browser"
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 HOSTILE = (
     '<script>window.__pwned = 1</script><img src=x onerror="window.__pwned = 2"> Hostile strangers '
@@ -33,6 +34,22 @@ def _serve(settings: Settings) -> tuple[Any, str]:
     port = free_port()
     app = serve(Casebook(settings), host="127.0.0.1", port=port, block=False)
     return app, f"http://127.0.0.1:{port}/"
+
+
+@pytest.fixture(scope="module")
+def screenshots(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """$CASEBOOK_SCREENSHOTS, else a temporary folder."""
+    named = os.environ.get("CASEBOOK_SCREENSHOTS")
+    folder = Path(named).expanduser() if named else tmp_path_factory.mktemp("screenshots")
+    folder.mkdir(parents=True, exist_ok=True)
+    print(f"browser screenshots: {folder}")
+    return folder
+
+
+def _screenshot(page: Any, folder: Path, name: str) -> None:
+    path = folder / name
+    page.screenshot(path=str(path), full_page=True)
+    print(f"screenshot: {path}")
 
 
 @pytest.fixture(scope="module")
@@ -74,8 +91,7 @@ def _ask(page: Any, question: str, *, expect_panel: bool = True) -> None:
         page.wait_for_selector("#answer-panel .cb-panel", timeout=60000)
 
 
-def test_ask_cite_filter_follow_up_feedback(browser: Any, app_url: str, real_index: Settings) -> None:
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+def test_ask_cite_filter_follow_up_feedback(browser: Any, app_url: str, real_index: Settings, screenshots: Path) -> None:
     page = browser.new_page(viewport={"width": 1400, "height": 1000})
     page.goto(app_url)
     page.wait_for_selector("#question textarea", timeout=60000)
@@ -89,7 +105,7 @@ def test_ask_cite_filter_follow_up_feedback(browser: Any, app_url: str, real_ind
     page.wait_for_selector("#cb-cite-1", state="visible")
     quote = page.inner_text("#cb-cite-1 mark")
     assert len(quote) > 20 and quote in page.inner_text("#cb-cite-1 .cb-passage")
-    page.screenshot(path=str(ARTIFACTS / "answer-with-citation.png"), full_page=True)
+    _screenshot(page, screenshots, "answer-with-citation.png")
     unfiltered = page.inner_text("#answer-panel .cb-sources")
 
     # A filter changes the results, and the answer says so.
@@ -115,7 +131,7 @@ def test_ask_cite_filter_follow_up_feedback(browser: Any, app_url: str, real_ind
     saved = read_feedback(real_index.feedback_path)
     assert saved[-1]["rating"] == "down" and saved[-1]["comment"] == "quote 2 is about a different child"
     assert saved[-1]["standalone_question"]
-    page.screenshot(path=str(ARTIFACTS / "follow-up.png"), full_page=True)
+    _screenshot(page, screenshots, "follow-up.png")
     page.close()
 
 
@@ -132,7 +148,7 @@ def test_live_concern_notice_and_refusal(browser: Any, app_url: str) -> None:
     page.close()
 
 
-def test_hostile_source_text_is_rendered_inert(browser: Any, tmp_path: Path) -> None:
+def test_hostile_source_text_is_rendered_inert(browser: Any, tmp_path: Path, screenshots: Path) -> None:
     from vectorstore.indexer import run_ingest
 
     folder = tmp_path / "docs"
@@ -153,13 +169,13 @@ def test_hostile_source_text_is_rendered_inert(browser: Any, tmp_path: Path) -> 
         text = page.inner_text("#answer-panel")
         assert "<script>" in text or "Hostile strangers" in text
         assert page.locator("#answer-panel script").count() == 0 and page.locator("#answer-panel img").count() == 0
-        page.screenshot(path=str(ARTIFACTS / "hostile-source.png"), full_page=True)
+        _screenshot(page, screenshots, "hostile-source.png")
         page.close()
     finally:
         app.close()
 
 
-def test_trainer_tab_makes_a_cited_briefing_to_download(browser: Any, app_url: str, tmp_path: Path) -> None:
+def test_trainer_tab_makes_a_cited_briefing_to_download(browser: Any, app_url: str, tmp_path: Path, screenshots: Path) -> None:
     page = browser.new_page(viewport={"width": 1400, "height": 1000})
     page.goto(app_url)
     page.wait_for_selector("#question textarea", timeout=60000)
@@ -179,5 +195,5 @@ def test_trainer_tab_makes_a_cited_briefing_to_download(browser: Any, app_url: s
     assert saved.suffix == ".docx" and saved.stat().st_size > 10000
     page.click("#make-prompts")
     page.wait_for_function("() => document.querySelector('#trainer-panel').innerText.includes('Discussion prompts: unseen men')")
-    page.screenshot(path=str(ARTIFACTS / "trainer.png"), full_page=True)
+    _screenshot(page, screenshots, "trainer.png")
     page.close()

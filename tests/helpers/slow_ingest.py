@@ -7,9 +7,9 @@ from __future__ import annotations
 
 import time
 
-from vectorstore import indexer as pipeline
 from records.settings import load_settings
-from tests.conftest import FakeEmbedder
+from tests.helpers.fakes import FakeEmbedder
+from vectorstore import indexer as pipeline
 
 
 class SlowEmbedder(FakeEmbedder):
