@@ -186,15 +186,13 @@ class Casebook:
         result = self.retriever.search_scored(searched, 10, filters)
         notice = safety_notice(question)
         if not in_scope(result, live_concern=notice is not None):
-            answer = refusal(
-                question, notice, filters, reviews=self._review_count(), years=self._years(), nearest=result.nearest_labels
-            )
+            answer = refusal(question, notice, filters, reviews=self._review_count(), years=self._years(), nearest=result.nearest_labels)
         else:
             answer = compose(searched, result.hits, filters)
             if self.llm.backend != "extractive":
                 answer = self._generative(searched, answer, on_token)
             answer = replace(answer, question=question, safety_notice=notice)
-        return replace(answer, standalone_question=rewritten)
+        return replace(answer, standalone_question=rewritten, inferred_labels=tuple(i.label for i in result.inferred))
 
     # -- trainer ----------------------------------------------------------------------------------
     def prompts(self, theme: str, filters: Filters = Filters(), n: int = 5) -> trainer.Prompts:

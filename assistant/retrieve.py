@@ -161,9 +161,7 @@ class SearchResult:
 class Retriever:
     """Hybrid retrieval over one index. Build once (it reads every chunk for BM25), query often."""
 
-    def __init__(
-        self, store: Store, embedder: Embedder, *, cache_dir: Path | None = None, config: RetrievalConfig | None = None
-    ) -> None:
+    def __init__(self, store: Store, embedder: Embedder, *, cache_dir: Path | None = None, config: RetrievalConfig | None = None) -> None:
         import bm25s
 
         self.store = store

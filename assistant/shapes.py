@@ -82,6 +82,7 @@ def answer_dict(answer: Answer) -> dict[str, Any]:
         "safety_notice": answer.safety_notice,
         "filters": describe_filters(answer.filters),
         "standalone_question": answer.standalone_question,
+        "inferred_labels": list(answer.inferred_labels),
         "notes": list(answer.notes),
         "citations": [citation_dict(c) for c in answer.citations],
         "sources": [source_dict(h) for h in answer.sources],

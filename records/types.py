@@ -242,6 +242,7 @@ class Answer:
     filters: Filters = Filters()
     standalone_question: str | None = None
     notes: tuple[str, ...] = ()
+    inferred_labels: tuple[str, ...] = ()  # NSPCC labels retrieval inferred the question is about
 
 
 @dataclass(frozen=True)

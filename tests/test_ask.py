@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from typing import Any
 
 import pytest
 
@@ -141,10 +142,11 @@ def test_langchain_retriever_in_an_lcel_chain(cb: Casebook) -> None:
 
     from assistant.langchain import CasebookRetriever
 
+    def titles(x: dict[str, Any]) -> str:
+        return f"{x['question']}: " + " | ".join(d.metadata["title"] for d in x["docs"])
+
     retriever = CasebookRetriever(casebook=cb, k=3)
-    chain = {"docs": retriever, "question": RunnablePassthrough()} | RunnableLambda(
-        lambda x: f"{x['question']}: " + " | ".join(d.metadata["title"] for d in x["docs"])
-    )
+    chain: Any = {"docs": retriever, "question": RunnablePassthrough()} | RunnableLambda(titles)
     out = chain.invoke("co-sleeping")
     assert out.startswith("co-sleeping: ") and out.count(" | ") == 2
     docs = retriever.invoke("co-sleeping")

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -36,7 +37,7 @@ def ledger(tmp_path: Path) -> Iterator[Ledger]:
 
 
 def test_writing_then_done_round_trips_the_metadata(ledger: Ledger) -> None:
-    meta = {
+    meta: dict[str, Any] = {
         "year": 2020,
         "area": "Cardiff",
         "nation": "Wales",
@@ -65,7 +66,7 @@ def test_writing_then_done_round_trips_the_metadata(ledger: Ledger) -> None:
             title="Title of cara",
             heading="2020 – Cardiff – cara",
             source_file="listing.txt",
-            meta=DocMeta(**meta),  # type: ignore[arg-type]
+            meta=DocMeta(**meta),
         )
     ]
 

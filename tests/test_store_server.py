@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from records.settings import Settings, load_settings
+from records.types import Filters
 from tests.helpers.net import free_port, wait_for_http
 from vectorstore.indexer import run_ingest
 from vectorstore.store import open_store
@@ -69,5 +70,5 @@ def test_real_model_index_of_the_bundled_collection(real_index: Settings) -> Non
     vector = load_embedder().embed(["co-sleeping with a baby after drinking alcohol"])[0]
     hits = store.query(vector, k=10)
     assert any("sleep" in h.chunk.text.lower() for h in hits[:5])
-    keyword_hits = store.query(vector, k=5, where={"keywords": {"$contains": "sleeping behaviour"}})
+    keyword_hits = store.query(vector, k=5, filters=Filters(keyword=("sleeping behaviour",)))
     assert keyword_hits and all("sleeping behaviour" in [k.lower() for k in h.chunk.meta.keywords] for h in keyword_hits)

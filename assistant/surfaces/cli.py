@@ -104,9 +104,11 @@ def ready_casebook(settings: Settings) -> Casebook:
 
 def cmd_search(args: argparse.Namespace, settings: Settings) -> int:
     cb = ready_casebook(settings)
-    hits = cb.search(args.query, k=args.k, filters=filters_of(args))
+    result = cb.search_scored(args.query, k=args.k, filters=filters_of(args))
+    hits = result.hits
     if args.json:
-        print_json({"query": args.query, "results": [source_dict(h) for h in hits]})
+        labels = [{"label": i.label, "score": round(i.score, 4), "how": i.how} for i in result.inferred]
+        print_json({"query": args.query, "inferred_labels": labels, "results": [source_dict(h) for h in hits]})
         return 0
     for i, h in enumerate(hits, 1):
         c = h.best

@@ -79,7 +79,7 @@ class FakeChat(BaseChatModel):
     sent: list[str] = Field(default_factory=list)
 
     def __init__(self, replies: Sequence[Reply] = (), **kwargs: Any) -> None:
-        super().__init__(replies=list(replies), **kwargs)
+        super().__init__(replies=list(replies), **kwargs)  # type: ignore[call-arg]  # pydantic fields
 
     @property
     def _llm_type(self) -> str:
