@@ -150,6 +150,9 @@ class Exclusion:
     title: str
     reason: str
 
+    def as_dict(self) -> dict[str, str]:
+        return {"source_file": self.source_file, "title": self.title, "reason": self.reason}
+
 
 @dataclass(frozen=True)
 class SourceProblem:
@@ -295,5 +298,5 @@ class Stats:
             "by_age_band": self.by_age_band,
             "by_outcome": self.by_outcome,
             "top_keywords": [{"keyword": k, "reviews": n} for k, n in self.top_keywords],
-            "excluded": [{"source_file": e.source_file, "title": e.title, "reason": e.reason} for e in self.excluded],
+            "excluded": [e.as_dict() for e in self.excluded],
         }

@@ -59,7 +59,7 @@ class IngestReport:
             "removed": self.removed,
             "repaired": self.repaired,
             "embedded_chunks": self.embedded_chunks,
-            "excluded": [{"source_file": e.source_file, "title": e.title, "reason": e.reason} for e in self.excluded],
+            "excluded": [e.as_dict() for e in self.excluded],
             "errors": [{"path": e.path, "reason": e.reason} for e in self.errors],
             "seconds": round(self.seconds, 2),
         }
