@@ -116,8 +116,10 @@ class LabelIndex:
         best = max(weights.values())
         return [(label, w / best) for label, w in sorted(weights.items(), key=lambda kv: -kv[1])[:top]]
 
-    def infer(self, vector: Sequence[float], nearest: Sequence[str], s: LabelSettings) -> list[InferredLabel]:
-        meaning = dict(self.by_meaning(vector, s.meaning_top, s.meaning_floor))
+    def infer(self, by_meaning: Sequence[tuple[str, float]], nearest: Sequence[str], s: LabelSettings) -> list[InferredLabel]:
+        """``by_meaning``: the question's labels nearest first (``by_meaning`` with no floor), so that
+        one comparison with every label serves both this and the refusal decision."""
+        meaning = {label: sim for label, sim in by_meaning[: s.meaning_top] if sim >= s.meaning_floor}
         reviews = dict(self.from_reviews(nearest[: s.feedback_docs], s.feedback_top)) if s.feedback_weight > 0 else {}
         out = []
         for label in dict.fromkeys([*meaning, *reviews]):

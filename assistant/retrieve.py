@@ -35,6 +35,7 @@ from vectorstore.store import Store
 
 VOCABULARY = Path(__file__).resolve().parents[1] / "prompts" / "vocabulary.toml"
 RRF_K = 60
+NEAREST_LABELS = 3  # labels a refusal names as the nearest topics the collection covers
 # Weight of each ranked list in the fusion (see RetrievalConfig). The first six are the first
 # version's, tuned by hand on evals/datasets/retrieval.jsonl. "inferred" (reviews carrying the NSPCC
 # labels the question is about, by meaning) is computed, shown to users and measured, but OFF by
@@ -221,12 +222,14 @@ class Retriever:
         named = self.labels_in(question)
         doc_lists["labels"] = self._labelled(groups, [*doc_lists["review_bm25"], *doc_lists["dense"]], filters, named)
         config = self.config
-        inferred = self.label_index.infer(vectors[0], doc_lists["dense"], config.labels)
-        allowed = None if filters.is_empty() else {d for d, cs in self.doc_chunks.items() if filters.matches(cs[0])}
-        doc_lists["inferred"] = self.label_index.rank_documents(inferred, doc_lists["dense"], allowed)[:pool]
         weights = dict(config.weights)
         if groups or named:
             weights["inferred"] = min(weights.get("inferred", 0.0), config.inferred_with_vocabulary)
+        nearest = self.label_index.by_meaning(vectors[0], max(NEAREST_LABELS, config.labels.meaning_top), -1.0)
+        inferred = self.label_index.infer(nearest, doc_lists["dense"], config.labels)
+        if weights.get("inferred", 0.0) > 0:  # a list with no weight is not worth ranking
+            allowed = None if filters.is_empty() else {d for d, cs in self.doc_chunks.items() if filters.matches(cs[0])}
+            doc_lists["inferred"] = self.label_index.rank_documents(inferred, doc_lists["dense"], allowed)[:pool]
         fused = _rrf_docs(doc_lists, weights)
         passages = _rrf(list(chunk_lists.values()))
         by_doc: dict[str, list[Hit]] = defaultdict(list)
@@ -241,14 +244,13 @@ class Retriever:
             ]
             hits.append(ReviewHit(doc_id=doc_id, score=score, passages=tuple(found)))
         similarity = dense[0].score if dense else 0.0
-        nearest = self.label_index.by_meaning(vectors[0], 3, -1.0)
         return SearchResult(
             hits=hits,
             similarity=similarity,
             vocabulary=(*(g.name for g in groups), *sorted(named)),
             inferred=tuple(inferred),
             label_similarity=nearest[0][1] if nearest else 0.0,
-            nearest_labels=tuple(label for label, _ in nearest),
+            nearest_labels=tuple(label for label, _ in nearest[:NEAREST_LABELS]),
             concepts=tuple(g.name for g in groups if not g.population),
         )
 

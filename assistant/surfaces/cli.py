@@ -30,7 +30,7 @@ def print_json(data: Any) -> None:
 
 
 def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
-    cb = casebook(settings)
+    cb = Casebook(settings)
     report = cb.ingest([Path(p) for p in args.paths] or None, rebuild=args.rebuild, progress=not args.json)
     if args.json:
         print_json(report.as_dict())
@@ -52,7 +52,7 @@ def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_stats(args: argparse.Namespace, settings: Settings) -> int:
     from assistant.stats import format_stats
 
-    stats = casebook(settings).stats()
+    stats = Casebook(settings).stats()
     if args.json:
         print_json(stats.as_dict())
     else:
@@ -91,13 +91,9 @@ def add_llm(p: argparse.ArgumentParser) -> None:
     )
 
 
-def casebook(settings: Settings) -> Casebook:
-    return Casebook(settings)
-
-
 def ready_casebook(settings: Settings) -> Casebook:
     """The facade over an index: the bundled collection is indexed first when nothing is yet."""
-    cb = casebook(settings)
+    cb = Casebook(settings)
     cb.ensure_indexed(on_ingest=lambda msg: print(f"casebook: {msg}", file=sys.stderr))
     return cb
 
