@@ -192,7 +192,9 @@ class Casebook:
             if self.llm.backend != "extractive":
                 answer = self._generative(searched, answer, on_token)
             answer = replace(answer, question=question, safety_notice=notice)
-        return replace(answer, standalone_question=rewritten, inferred_labels=tuple(i.label for i in result.inferred))
+        return replace(
+            answer, standalone_question=rewritten, inferred_labels=tuple(i.label for i in result.inferred), named_sources=result.named
+        )
 
     # -- trainer ----------------------------------------------------------------------------------
     def prompts(self, theme: str, filters: Filters = Filters(), n: int = 5) -> trainer.Prompts:

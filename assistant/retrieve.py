@@ -27,9 +27,10 @@ from pathlib import Path
 from typing import Any
 
 from assistant.labels import InferredLabel, LabelIndex, LabelSettings
+from assistant.named import SourceNames
 from records.errors import FilterError
 from records.text import phrase_form, stem, stems, tokens
-from records.types import AGE_BANDS, KINDS, NATIONS, OUTCOMES, Chunk, Filters, Hit, ReviewHit
+from records.types import AGE_BANDS, KINDS, NATIONS, OUTCOMES, Chunk, Filters, Hit, NamedSource, ReviewHit
 from vectorstore.embedder import Embedder
 from vectorstore.store import Store
 
@@ -157,6 +158,7 @@ class SearchResult:
     label_similarity: float = 0.0  # cosine of the nearest NSPCC label (with its definition)
     nearest_labels: tuple[str, ...] = ()  # the three nearest labels by meaning
     concepts: tuple[str, ...] = ()  # vocabulary groups naming a concept, not a population
+    named: tuple[NamedSource, ...] = ()  # sources the question names ("the Sutton review of Child X")
 
 
 class Retriever:
@@ -178,6 +180,7 @@ class Retriever:
         for c in sorted(self.chunks, key=lambda c: (c.doc_id, c.index)):
             self.doc_chunks[c.doc_id].append(c)
         self.doc_ids = list(self.doc_chunks)
+        self.names = SourceNames(cs[0] for cs in self.doc_chunks.values())
         self.label_index = LabelIndex({d: cs[0].meta.keywords for d, cs in self.doc_chunks.items()}, embedder, cache_dir)
         self._doc_bm25 = bm25s.BM25()
         if self.chunks:
@@ -221,6 +224,7 @@ class Retriever:
         doc_lists["review_bm25_plain"] = self.review_lexical(question, pool, filters)
         named = self.labels_in(question)
         doc_lists["labels"] = self._labelled(groups, [*doc_lists["review_bm25"], *doc_lists["dense"]], filters, named)
+        sources = tuple(n for n in self.names.in_question(question) if filters.matches(self.doc_chunks[n.doc_id][0]))
         config = self.config
         weights = dict(config.weights)
         if groups or named:
@@ -231,6 +235,11 @@ class Retriever:
             allowed = None if filters.is_empty() else {d for d, cs in self.doc_chunks.items() if filters.matches(cs[0])}
             doc_lists["inferred"] = self.label_index.rank_documents(inferred, doc_lists["dense"], allowed)[:pool]
         fused = _rrf_docs(doc_lists, weights)
+        if sources:
+            # A review the question names comes first, whatever the fusion thinks of it.
+            first = {n.doc_id for n in sources}
+            top = (fused[0][1] if fused else 0.0) + 1.0
+            fused = [(n.doc_id, top) for n in sources] + [(d, sc) for d, sc in fused if d not in first]
         passages = _rrf(list(chunk_lists.values()))
         by_doc: dict[str, list[Hit]] = defaultdict(list)
         for h in passages:
@@ -252,6 +261,7 @@ class Retriever:
             label_similarity=nearest[0][1] if nearest else 0.0,
             nearest_labels=tuple(label for label, _ in nearest[:NEAREST_LABELS]),
             concepts=tuple(g.name for g in groups if not g.population),
+            named=sources,
         )
 
     def labels_in(self, question: str) -> set[str]:

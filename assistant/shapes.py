@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from records.types import Answer, Chunk, Citation, Filters, ReviewHit
+from records.types import Answer, Chunk, Citation, Filters, NamedSource, ReviewHit
 
 
 def describe_filters(filters: Filters) -> str | None:
@@ -74,6 +74,10 @@ def source_dict(hit: ReviewHit) -> dict[str, Any]:
     }
 
 
+def named_dict(named: NamedSource) -> dict[str, Any]:
+    return {"source_id": named.doc_id, "heading": named.heading, "by": named.by}
+
+
 def answer_dict(answer: Answer) -> dict[str, Any]:
     return {
         "question": answer.question,
@@ -83,6 +87,7 @@ def answer_dict(answer: Answer) -> dict[str, Any]:
         "filters": describe_filters(answer.filters),
         "standalone_question": answer.standalone_question,
         "inferred_labels": list(answer.inferred_labels),
+        "named_sources": [named_dict(n) for n in answer.named_sources],
         "notes": list(answer.notes),
         "citations": [citation_dict(c) for c in answer.citations],
         "sources": [source_dict(h) for h in answer.sources],

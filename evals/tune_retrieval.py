@@ -5,7 +5,11 @@
 Coordinate ascent from the current defaults (assistant/retrieve.py ``RetrievalConfig``): each
 parameter in turn is set to each of a few values, keeping whichever gives the best mean nDCG@10 on
 the tuning split's in-scope questions of evals/datasets/generalise.jsonl (ties keep the current
-value). The sealed test split is never read here. Prints the chosen configuration; copying it into
+value), refusing any move that takes the evaluation cases' retrieval nDCG@10 (evals/datasets/
+cases.jsonl: named reviews, themes, unlabelled briefings) below the committed baseline minus its
+tolerance. Without that guard the ascent drops every list but the inferred labels, because the
+benchmark's relevance *is* the labels; users' own documents carry none. The sealed test split is
+never read here. Prints the chosen configuration; copying it into
 the defaults is a deliberate, reviewed step.
 """
 
@@ -22,8 +26,10 @@ from typing import Any
 from assistant.casebook import Casebook
 from assistant.retrieve import RetrievalConfig, Retriever
 from evals.metrics import ndcg_at_k
+from evals.run import DEFAULT_TOLERANCE, load_baseline
 
 DATASET = Path(__file__).parent / "datasets" / "generalise.jsonl"
+CASES = Path(__file__).parent / "datasets" / "cases.jsonl"
 
 WEIGHT_GRID = {
     "dense": (0.0, 0.5, 1.0, 2.0),
@@ -32,8 +38,9 @@ WEIGHT_GRID = {
     "review_bm25": (0.0, 0.5, 1.0, 2.0),
     "review_bm25_plain": (0.0, 0.5, 1.0, 2.0),
     "labels": (0.0, 0.5, 1.0),
-    "inferred": (0.0, 1.0, 2.0, 3.0, 4.0),
+    "inferred": (0.0, 2.0, 4.0, 8.0, 16.0, 32.0),
 }
+VOCABULARY_GRID = (1.0, 4.0, 8.0, 16.0, 32.0)  # RetrievalConfig.inferred_with_vocabulary
 LABEL_GRID: dict[str, tuple[Any, ...]] = {
     "meaning_top": (1, 2, 3, 5, 8),
     "meaning_floor": (0.2, 0.3, 0.4),
@@ -63,6 +70,12 @@ def tuning_rows(path: Path = DATASET) -> list[dict[str, Any]]:
     return [r for r in rows if r["split"] == "tuning" and not r["refuse"]]
 
 
+def guard_rows(path: Path = CASES) -> list[dict[str, Any]]:
+    """The evaluation's in-scope cases, as rows ``score`` reads: named reviews, themes, briefings."""
+    cases = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    return [{"question": c["question"], "relevant": c["expected_sources"]} for c in cases if c["type"] == "in_scope"]
+
+
 def score(r: Retriever, rows: Sequence[dict[str, Any]]) -> float:
     return statistics.mean(ndcg_at_k([h.doc_id for h in r.search(row["question"], k=10)], set(row["relevant"]), 10) for row in rows)
 
@@ -77,15 +90,24 @@ def with_label(config: RetrievalConfig, name: str, value: Any) -> RetrievalConfi
     return dataclasses.replace(config, labels=dataclasses.replace(config.labels, **{name: value}))
 
 
-def tune(r: Retriever, rows: Sequence[dict[str, Any]], rounds: int) -> tuple[RetrievalConfig, float, list[str]]:
+def with_vocabulary(config: RetrievalConfig, name: str, value: float) -> RetrievalConfig:
+    return dataclasses.replace(config, inferred_with_vocabulary=value)
+
+
+def tune(
+    r: Retriever, rows: Sequence[dict[str, Any]], rounds: int, guard: Sequence[dict[str, Any]] = (), floor: float = 0.0
+) -> tuple[RetrievalConfig, float, list[str]]:
+    """Coordinate ascent on ``rows``; a move that takes ``guard``'s nDCG@10 below ``floor`` is refused."""
     best = r.config
     r.config = best
     best_score = score(r, rows)
-    log = [f"start {best_score:.4f}"]
+    log = [f"start {best_score:.4f}" + (f" (guard {score(r, guard):.4f}, floor {floor:.4f})" if guard else "")]
     for _ in range(rounds):
-        moves = [(with_weight, n, v) for n, vs in WEIGHT_GRID.items() for v in vs] + [
-            (with_label, n, v) for n, vs in LABEL_GRID.items() for v in vs
-        ]
+        moves = (
+            [(with_weight, n, v) for n, vs in WEIGHT_GRID.items() for v in vs]
+            + [(with_label, n, v) for n, vs in LABEL_GRID.items() for v in vs]
+            + [(with_vocabulary, "inferred_with_vocabulary", v) for v in VOCABULARY_GRID]
+        )
         for change, name, value in moves:
             trial = change(best, name, value)
             if trial == best:
@@ -93,8 +115,12 @@ def tune(r: Retriever, rows: Sequence[dict[str, Any]], rounds: int) -> tuple[Ret
             r.config = trial
             s = score(r, rows)
             if s > best_score + 1e-4:
+                g = score(r, guard) if guard else None
+                if g is not None and g < floor:
+                    log.append(f"  refused {name} = {value}: {s:.4f} but guard {g:.4f}")
+                    continue
                 best, best_score = trial, s
-                log.append(f"{name} = {value}: {s:.4f}")
+                log.append(f"{name} = {value}: {s:.4f}" + (f" (guard {g:.4f})" if g is not None else ""))
     r.config = best
     return best, best_score, log
 
@@ -103,18 +129,30 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--json", action="store_true")
+    parser.add_argument(
+        "--guard-floor",
+        type=float,
+        default=None,
+        help="refuse moves that take the evaluation cases' retrieval nDCG@10 below this "
+        "(default: the committed baseline's value minus its tolerance)",
+    )
     args = parser.parse_args()
     cb = Casebook()
     cb.ensure_indexed()
     base = cb.retriever
     r = Retriever(base.store, CachedEmbedder(cb.embedder), cache_dir=cb.settings.cache_dir, config=RetrievalConfig())
     rows = tuning_rows()
-    config, best, log = tune(r, rows, args.rounds)
+    baseline = load_baseline()
+    floor = args.guard_floor
+    if floor is None:
+        floor = baseline.metrics["retrieval_ndcg@10"] - float(baseline.tolerances.get("retrieval_ndcg@10", DEFAULT_TOLERANCE))
+    config, best, log = tune(r, rows, args.rounds, guard_rows(), floor)
     result = {
         "tuning_questions": len(rows),
         "ndcg@10": round(best, 4),
         "weights": dict(config.weights),
         "labels": dataclasses.asdict(config.labels),
+        "inferred_with_vocabulary": config.inferred_with_vocabulary,
     }
     if args.json:
         print(json.dumps({**result, "log": log}, indent=2))

@@ -235,6 +235,15 @@ class Citation:
 
 
 @dataclass(frozen=True)
+class NamedSource:
+    """A source the question names itself ("the Sutton review of Child X"), and how it was read."""
+
+    doc_id: str
+    heading: str
+    by: str  # "name and area", "name", "area" (its only review) or "title"
+
+
+@dataclass(frozen=True)
 class Answer:
     question: str
     text: str
@@ -246,6 +255,7 @@ class Answer:
     standalone_question: str | None = None
     notes: tuple[str, ...] = ()
     inferred_labels: tuple[str, ...] = ()  # NSPCC labels retrieval inferred the question is about
+    named_sources: tuple[NamedSource, ...] = ()  # sources the question names, put first
 
 
 @dataclass(frozen=True)

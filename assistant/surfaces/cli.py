@@ -18,7 +18,7 @@ from typing import Any
 
 from assistant.casebook import Casebook
 from assistant.handout import briefing_markdown, prompts_markdown, write_briefing
-from assistant.shapes import answer_dict, describe_filters, prompts_dict, source_dict
+from assistant.shapes import answer_dict, describe_filters, named_dict, prompts_dict, source_dict
 from records.errors import CasebookError, ConfigError, InputError
 from records.settings import Settings, load_settings
 from records.text import slugify
@@ -104,7 +104,8 @@ def cmd_search(args: argparse.Namespace, settings: Settings) -> int:
     hits = result.hits
     if args.json:
         labels = [{"label": i.label, "score": round(i.score, 4), "how": i.how} for i in result.inferred]
-        print_json({"query": args.query, "inferred_labels": labels, "results": [source_dict(h) for h in hits]})
+        named = [named_dict(n) for n in result.named]
+        print_json({"query": args.query, "inferred_labels": labels, "named_sources": named, "results": [source_dict(h) for h in hits]})
         return 0
     for i, h in enumerate(hits, 1):
         c = h.best

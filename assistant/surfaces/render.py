@@ -83,6 +83,9 @@ def answer_html(answer: Answer) -> str:
         parts.append(f'<div class="cb-filters">{_e(note)}</div>')
     if answer.standalone_question:
         parts.append(f'<div class="cb-filters">Searched as: “{_e(answer.standalone_question)}”</div>')
+    if answer.named_sources and not answer.refused:
+        named = "; ".join(n.heading for n in answer.named_sources)
+        parts.append(f'<div class="cb-filters">Named in the question: {_e(named)}</div>')
     if answer.inferred_labels and not answer.refused:
         parts.append(f'<div class="cb-filters">NSPCC topics read from the question: {_e(", ".join(answer.inferred_labels))}</div>')
     parts.extend(f'<div class="cb-filters">{_e(n)}</div>' for n in answer.notes)
