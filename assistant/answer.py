@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 import tomllib
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from itertools import pairwise
@@ -23,6 +23,9 @@ from records.types import Answer, Chunk, Citation, Filters, ReviewHit
 
 PROMPTS = Path(__file__).resolve().parents[1] / "prompts"
 MAX_POINTS = 6
+NAMED_POINTS = 4  # a named source's own points, when the question asks for no part in particular
+MAX_NAMED_PART = 12  # …and when it asks for one ("what did it recommend?"): all of them, up to this
+MAX_RELATED = 3  # other reviews shown after a named source's points
 MAX_QUOTE_CHARS = 320
 GROUP_SIMILARITY = 0.34
 # Markers that open a part of a review; a quote starts after them.
@@ -187,11 +190,77 @@ def _years(chunks: Sequence[Chunk]) -> str:
     return f", published {span}," if span else ""
 
 
-def compose(question: str, hits: Sequence[ReviewHit], filters: Filters = Filters()) -> Answer:
+def source_points(hit: ReviewHit, query: QueryTerms, most: int = NAMED_POINTS) -> list[Point]:
+    """A named source's own points: its clauses that best match the question, no two alike. When the
+    question asks for a part ("what did it recommend?") every clause of that part is given (up to
+    MAX_NAMED_PART), in the source's order."""
+    every: list[Point] = []
+    for passage in hit.passages:
+        chunk = passage.chunk
+        for offset, clause in clauses(chunk):
+            every.append(Point(hit=hit, chunk=chunk, quote=_trim_quote(clause), offset=offset, score=query.score(clause, chunk.section)))
+    if query.wants and (part := [p for p in every if p.section == query.wants]):
+        part.sort(key=lambda p: (p.chunk.index, p.offset))
+        chosen = part[:MAX_NAMED_PART]
+    else:
+        chosen = sorted(every, key=lambda p: -p.score)[: most * 2]
+    if not chosen:
+        return [best_point(hit, query)]
+    kept = [chosen[g[0]] for g in similar_groups([p.quote for p in chosen])]
+    seen: set[str] = set()
+    out = []
+    for p in kept:
+        if p.quote not in seen:
+            seen.add(p.quote)
+            out.append(p)
+    return out if query.wants else out[:most]
+
+
+def compose_named(question: str, named: Sequence[ReviewHit], related: Sequence[ReviewHit], filters: Filters = Filters()) -> Answer:
+    """The answer to a question about particular sources: each named source's own points, then a
+    few related reviews, each cited; the overview line says which is which."""
+    t = templates()
+    query = QueryTerms.of(question)
+    points: list[Point] = []
+    for hit in named:
+        points.extend(source_points(hit, query))
+    own = len(points)
+    points.extend(best_point(h, query) for h in related[:MAX_RELATED])
+    citations = [p.cite(i + 1) for i, p in enumerate(points)]
+    markers = "".join(f"[{c.n}]" for c in citations)
+    extra = len(points) - own
+    sentences = [
+        t["named"]["overview"].format(
+            names="; ".join(h.best.display_heading for h in named),
+            related=t["named"]["related_count"].format(count=extra, s="" if extra == 1 else "s") if extra else "",
+            markers=markers,
+        )
+    ]
+    for i, p in enumerate(points):
+        if i < own:
+            template = t["point"].get(p.chunk.section if p.chunk.kind == "case_review" else "other", t["point"]["other"])
+        else:
+            template = t["named"]["related"]
+        sentences.append(template.format(heading=p.chunk.display_heading, quote=p.quote, marker=f"[{i + 1}]"))
+    return Answer(
+        question=question,
+        text="\n".join(sentences),
+        refused=False,
+        safety_notice=None,
+        citations=tuple(citations),
+        sources=(*named, *related),
+        filters=filters,
+    )
+
+
+def compose(question: str, hits: Sequence[ReviewHit], filters: Filters = Filters(), named: Collection[str] = ()) -> Answer:
     """The extractive answer: an overview sentence, then one cited point per source (grouped where
-    several sources say the same thing)."""
+    several sources say the same thing). When the question names sources (``named`` doc ids), the
+    answer comes from them, with related reviews apart (``compose_named``)."""
     if not hits:
         raise AssertionError("compose needs at least one retrieved source: refuse before composing")
+    if own := [h for h in hits if h.doc_id in named]:
+        return compose_named(question, own, [h for h in hits if h.doc_id not in named], filters)
     t = templates()
     query = QueryTerms.of(question)
     points = [best_point(h, query) for h in hits[:MAX_POINTS]]

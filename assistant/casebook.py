@@ -188,7 +188,7 @@ class Casebook:
         if not in_scope(result, live_concern=notice is not None):
             answer = refusal(question, notice, filters, reviews=self._review_count(), years=self._years(), nearest=result.nearest_labels)
         else:
-            answer = compose(searched, result.hits, filters)
+            answer = compose(searched, result.hits, filters, named={n.doc_id for n in result.named})
             if self.llm.backend != "extractive":
                 answer = self._generative(searched, answer, on_token)
             answer = replace(answer, question=question, safety_notice=notice)

@@ -7,7 +7,8 @@ asks whether the question's *concept* is one the reviews are about, by meaning: 
 question comes to the nearest NSPCC topic label (each label embedded with its plain-English
 definition, assistant/labels.py), together with its nearest passage. A question that names a
 safeguarding concept from the vocabulary (not merely a population such as "babies" or
-"teenagers"), or describes a live concern about a child, needs only a weak passage match.
+"teenagers"), or describes a live concern about a child, needs only a weak passage match; one that
+names a source in the collection (assistant/named.py) is answered from it.
 
 Consumes a ``SearchResult``; produces the decision (``in_scope``) and the refusal ``Answer``, which
 names the nearest topics the collection does cover (wording from prompts/answer.toml).
@@ -37,6 +38,8 @@ def in_scope(result: SearchResult, *, live_concern: bool = False) -> bool:
     """Is the question answerable from the collection? (See the module docstring.)"""
     if not result.hits:
         return False
+    if result.named:  # "what did the Sutton review of Child X say about …": that review answers
+        return True
     if result.label_similarity + SIMILARITY_WEIGHT * result.similarity >= ANSWERABLE:
         return True
     if (result.concepts or live_concern) and result.similarity >= CONCEPT_FLOOR:

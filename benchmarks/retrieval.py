@@ -26,42 +26,13 @@ import json
 import statistics
 import time
 from pathlib import Path
-from typing import Any
 
 from assistant.casebook import Casebook
 from evals.baselines import rankers
+from evals.generalisation import generalisation, summary_line
 from evals.metrics import ndcg_at_k, recall_at_k, reciprocal_rank
 
 DATASET = Path(__file__).resolve().parents[1] / "evals" / "datasets" / "retrieval.jsonl"
-GENERALISE = DATASET.with_name("generalise.jsonl")
-
-
-def generalisation(cb: Casebook, systems: dict[str, Any]) -> dict[str, Any]:
-    from assistant.refusal import in_scope
-    from assistant.safety import safety_notice
-
-    rows = [json.loads(line) for line in GENERALISE.read_text().splitlines() if line.strip()]
-    out: dict[str, Any] = {}
-    for split in ("tuning", "test"):
-        part = [r for r in rows if r["split"] == split]
-        scoped = [r for r in part if not r["refuse"]]
-        nd = {name: [ndcg_at_k(rank(r["question"]), set(r["relevant"]), 10) for r in scoped] for name, rank in systems.items()}
-        means = {name: round(statistics.mean(v), 4) for name, v in nd.items()}
-        best_baseline = max(means["bm25"], means["dense"])
-        at_least_dense = sum(c >= d - 1e-9 for c, d in zip(nd["casebook"], nd["dense"], strict=True)) / len(scoped)
-        answered = [in_scope(cb.search_scored(r["question"]), live_concern=safety_notice(r["question"]) is not None) for r in part]
-        oos = [a for a, r in zip(answered, part, strict=True) if r["refuse"]]
-        ins = [a for a, r in zip(answered, part, strict=True) if not r["refuse"]]
-        out[split] = {
-            "questions": len(scoped),
-            "ndcg@10": means,
-            "casebook_vs_best_baseline": round(means["casebook"] / best_baseline, 3) if best_baseline else None,
-            "casebook_at_least_dense": round(at_least_dense, 3),
-            "out_of_scope_refused": round(sum(not a for a in oos) / len(oos), 3),
-            "in_scope_answered": round(sum(ins) / len(ins), 3),
-            "out_of_scope_questions": len(oos),
-        }
-    return out
 
 
 def _pct(values: list[float], p: float) -> float:
@@ -132,13 +103,7 @@ def main() -> None:
         print(json.dumps(result, indent=2))
     else:
         for split, g in general.items():
-            n = g["ndcg@10"]
-            print(
-                f"generalisation, {split} split ({g['questions']} questions): nDCG@10 Casebook {n['casebook']:.3f}, "
-                f"BM25 {n['bm25']:.3f}, dense {n['dense']:.3f} (×{g['casebook_vs_best_baseline']} the better baseline); "
-                f"Casebook ≥ dense on {g['casebook_at_least_dense']:.0%}; out-of-scope refused {g['out_of_scope_refused']:.0%} "
-                f"of {g['out_of_scope_questions']}, in-scope answered {g['in_scope_answered']:.0%}"
-            )
+            print(summary_line(split, g))
         for name, q in quality.items():
             print(
                 f"{name:9} nDCG@10 {q['ndcg@10']:.3f} (text criteria {q['ndcg@10_text_criteria_only']:.3f}, "

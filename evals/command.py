@@ -17,6 +17,8 @@ from assistant.feedback import read_feedback
 from assistant.support import OverlapJudge
 from assistant.surfaces.cli import add_llm, ready_casebook
 from evals import run as ev
+from evals.baselines import rankers
+from evals.generalisation import generalisation, summary_line
 from evals.report import write_report
 from records.errors import InputError
 from records.settings import Settings
@@ -30,6 +32,11 @@ def register(sub: Any) -> None:
     p.add_argument("--report", help="folder for report.html and results.json (default $CASEBOOK_HOME/eval-report)")
     p.add_argument("--update-baseline", action="store_true", help="accept this run as the new baseline")
     p.add_argument("--quick", action="store_true", help="a few cases of every type")
+    p.add_argument(
+        "--generalisation",
+        action="store_true",
+        help="also measure retrieval on generalise.jsonl (tuning and sealed test splits) against plain BM25 and dense",
+    )
     p.add_argument("--draft-from-feedback", metavar="FILE", help="turn thumbs-down feedback into draft cases in FILE")
     add_llm(p)
     p.set_defaults(func=cmd_eval)
@@ -66,6 +73,9 @@ def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
         base = baseline.metrics.get(name)
         print(f"{name:{width}}  {value:>8g}" + (f"   (baseline {base:g})" if base is not None else ""))
     print(f"report: {report}")
+    if args.generalisation:
+        for split, g in generalisation(cb, rankers(cb.retriever)).items():
+            print(summary_line(split, g))
     for r in regressions:
         print(f"REGRESSION  {r}", file=sys.stderr)
     return 1 if regressions else 0

@@ -220,3 +220,34 @@ def test_compose_names_the_part_of_the_review_it_quotes() -> None:
 def test_compose_needs_a_source() -> None:
     with pytest.raises(AssertionError, match="refuse before composing"):
         compose("anything", [])
+
+
+def test_a_named_source_is_answered_from_itself_with_related_reviews_apart() -> None:
+    recs = (
+        "Recommendations include: health visitors should record who received safe sleep advice; "
+        "midwives should repeat safe sleep advice before discharge; "
+        "the partnership should audit safe sleep advice given to fathers."
+    )
+    named = source(
+        passage("Learning includes: practitioners should ask where the baby sleeps at every visit.", doc="n"),
+        passage(recs, doc="n", section="recommendations"),
+    )
+    other = source(
+        passage("Learning includes: nursery staff should share concerns about bruising.", doc="o", heading="2022 – Kent – Baby E")
+    )
+    answer = compose("What did the Leeds review of Child Dan recommend?", [named, other], named={"n"})
+    lines = answer.text.split("\n")
+    assert lines[0] == (
+        "From 2021 – Leeds – Child Dan, the source the question names, then 1 related review the question did not name [1][2][3][4]."
+    )
+    # Asked what it recommended: every recommendation, in order, and nothing from its learning.
+    assert [c.quote for c in answer.citations[:3]] == [
+        "health visitors should record who received safe sleep advice",
+        "midwives should repeat safe sleep advice before discharge",
+        "the partnership should audit safe sleep advice given to fathers",
+    ]
+    assert lines[4] == (
+        "Related, not named in the question: 2022 – Kent – Baby E: “nursery staff should share concerns about bruising” [4]"
+    )
+    assert [h.doc_id for h in answer.sources] == ["n", "o"]
+    assert len({c.quote for c in answer.citations}) == len(answer.citations), "no quote twice"

@@ -41,13 +41,19 @@ def test_judge_agrees_with_the_hand_labels() -> None:
     assert result["leave_one_out_accuracy"] >= 0.85
 
 
+def quality(metrics: dict[str, float]) -> dict[str, float]:
+    """The metrics a test may gate: speed is the benchmarks' business (a test run shares the machine
+    with model loading and other tests), so latency is left to `casebook eval` and benchmarks/."""
+    return {k: v for k, v in metrics.items() if k not in ev.LOWER_IS_BETTER}
+
+
 @pytest.mark.eval
 @pytest.mark.slow
 def test_quick_subset_is_grounded(cb: Casebook) -> None:
     cases = ev.load_cases(quick=True)
     result = ev.run_eval(cases, lambda q, f: cb.ask(q, f), OverlapJudge(cb.embedder), planted=ev.planted_answerer(cb.embedder))
     m = result.metrics
-    assert ev.gate(m, ev.baseline_for(ev.load_baseline(), quick=True)) == []
+    assert ev.gate(quality(m), ev.baseline_for(ev.load_baseline(), quick=True)) == []
     assert m["citation_validity"] == 1.0
     assert m["refusal_accuracy"] == 1.0 and m["safety_accuracy"] == 1.0
     assert m["support_recall"] >= 0.95 and m["adversarial_pass"] == 1.0
@@ -77,7 +83,7 @@ def test_gate_fails_on_a_broken_answerer_and_passes_on_the_real_one(cb: Casebook
     assert baseline.metrics, "evals/baseline.json is committed"
 
     real = ev.run_eval(cases, lambda q, f: cb.ask(q, f), judge, planted=planted)
-    assert ev.gate(real.metrics, baseline) == []
+    assert ev.gate(quality(real.metrics), baseline) == []
 
     broken = ev.run_eval(cases, _broken(cb), judge, planted=planted)
     regressed = {r.metric for r in ev.gate(broken.metrics, baseline)}
