@@ -21,7 +21,7 @@ from typing import Any
 from assistant import trainer
 from assistant.answer import compose, overview_line, years_span
 from assistant.feedback import record_feedback
-from assistant.followup import needs_context, standalone
+from assistant.followup import needs_context, standalone, topic
 from assistant.generate import Generator, budget_sources, parse_llm
 from assistant.guard import guard
 from assistant.refusal import in_scope, refusal
@@ -29,6 +29,7 @@ from assistant.retrieve import Retriever, SearchResult, check_filters
 from assistant.safety import safety_notice
 from assistant.stats import collect_stats
 from assistant.support import OverlapJudge
+from assistant.themes import themed_answer
 from records.errors import ConfigError, GenerationError, IndexNotReady, InputError
 from records.settings import Settings, load_settings
 from records.types import Answer, Chunk, Filters, ReviewHit, Stats
@@ -37,6 +38,7 @@ from vectorstore.indexer import IngestReport, run_ingest
 from vectorstore.store import open_store
 
 MAX_QUESTION_CHARS = 2000
+THEMED_SOURCES = 24  # sources a themed answer may draw on (the first 10 are the ranking shown as sources)
 
 
 def check_question(question: str) -> str:
@@ -183,18 +185,30 @@ class Casebook:
         filters = self.check_filters(filters)
         rewritten = self._standalone(question, history)
         searched = rewritten or question
-        result = self.retriever.search_scored(searched, 10, filters)
+        result = self.retriever.search_scored(searched, THEMED_SOURCES, filters)
         notice = safety_notice(question)
+        focus = topic(question) if rewritten else None
         if not in_scope(result, live_concern=notice is not None):
             answer = refusal(question, notice, filters, reviews=self._review_count(), years=self._years(), nearest=result.nearest_labels)
         else:
-            answer = compose(searched, result.hits, filters, named={n.doc_id for n in result.named})
+            themed = None if result.named else self._themed(searched, result, filters, focus or None)
+            answer = themed or compose(searched, result.hits[:10], filters, named={n.doc_id for n in result.named})
             if self.llm.backend != "extractive":
                 answer = self._generative(searched, answer, on_token)
             answer = replace(answer, question=question, safety_notice=notice)
         return replace(
             answer, standalone_question=rewritten, inferred_labels=tuple(i.label for i in result.inferred), named_sources=result.named
         )
+
+    def _themed(self, question: str, result: SearchResult, filters: Filters, focus: str | None = None) -> Answer | None:
+        coverage = self.retriever.coverage(question, result, filters, [h.doc_id for h in result.hits])
+        return themed_answer(question, result.hits, coverage, self.embedder.embed, filters, focus=focus)
+
+    def themed(self, question: str, filters: Filters = Filters()) -> Answer | None:
+        """The themed answer to a question about a topic (findings and recommendations several
+        reviews share, with the topic's coverage), or None when under two sources speak to it."""
+        filters = self.check_filters(filters)
+        return self._themed(question, self.retriever.search_scored(question, THEMED_SOURCES, filters), filters)
 
     # -- trainer ----------------------------------------------------------------------------------
     def prompts(self, theme: str, filters: Filters = Filters(), n: int = 5) -> trainer.Prompts:

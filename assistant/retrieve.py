@@ -19,7 +19,7 @@ passages of one review never crowd out others; each document keeps its best pass
 from __future__ import annotations
 
 import tomllib
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -30,13 +30,14 @@ from assistant.labels import InferredLabel, LabelIndex, LabelSettings
 from assistant.named import SourceNames
 from records.errors import FilterError
 from records.text import phrase_form, stem, stems, tokens
-from records.types import AGE_BANDS, KINDS, NATIONS, OUTCOMES, Chunk, Filters, Hit, NamedSource, ReviewHit
+from records.types import AGE_BANDS, KINDS, NATIONS, OUTCOMES, Chunk, Coverage, Filters, Hit, NamedSource, ReviewHit
 from vectorstore.embedder import Embedder
 from vectorstore.store import Store
 
 VOCABULARY = Path(__file__).resolve().parents[1] / "prompts" / "vocabulary.toml"
 RRF_K = 60
 NEAREST_LABELS = 3  # labels a refusal names as the nearest topics the collection covers
+COVERAGE_LABEL_MARGIN = 0.02  # a second inferred label counts topic coverage if this near the first
 NAMED_PASSAGES = 8  # passages kept for a source the question names (a review summary is 1–4)
 # Weight of each ranked list in the fusion (see RetrievalConfig), chosen by evals/tune_retrieval.py
 # on the tuning split of the generalisation benchmark, with the evaluation cases as a guard (no move
@@ -269,6 +270,44 @@ class Retriever:
             nearest_labels=tuple(label for label, _ in nearest[:NEAREST_LABELS]),
             concepts=tuple(g.name for g in groups if not g.population),
             named=sources,
+        )
+
+    def coverage(self, question: str, result: SearchResult, filters: Filters, found: Sequence[str]) -> Coverage:
+        """How many reviews in the whole collection (under ``filters``) discuss the question's topic:
+        those carrying the NSPCC labels the question names, else the label read from it by meaning
+        (the nearest, and a second as near), in the age band of a vocabulary group it uses ("non-
+        mobile" → under 1); with no label at all, the reviews ``found`` for it by their text. (A
+        vocabulary group's own label list is a retrieval aid, too broad to count by.)"""
+        groups = matched_groups(question)
+        labels = self.labels_in(question)
+        how = "reviews carrying the NSPCC labels the question names"
+        if not labels and result.inferred:
+            top = result.inferred[0].score
+            labels = {i.label for i in result.inferred[:2] if i.score >= top - COVERAGE_LABEL_MARGIN}
+            how = "reviews carrying the NSPCC labels read from the question by meaning"
+        bands = {g.age_band for g in groups if g.age_band}
+        if labels:
+
+            def fits(c: Chunk) -> bool:
+                if c.kind != "case_review" or not labels & {k.lower() for k in c.meta.keywords} or not filters.matches(c):
+                    return False
+                return not bands or c.meta.age_band in bands or c.meta.age_band == "multiple/unknown"
+
+            firsts = [cs[0] for cs in self.doc_chunks.values() if fits(cs[0])]
+            how += ": " + ", ".join(sorted(labels)) + (f" (age {', '.join(sorted(bands))} or unknown)" if bands else "")
+        else:
+            firsts = [self.doc_chunks[d][0] for d in dict.fromkeys(found) if self.doc_chunks[d][0].kind == "case_review"]
+            how = "reviews found for the question by their text (no NSPCC label matched it)"
+        years = sorted({c.meta.year for c in firsts if c.meta.year})
+        span = None if not years else str(years[0]) if years[0] == years[-1] else f"{years[0]}–{years[-1]}"
+        nations = Counter(c.meta.nation for c in firsts if c.meta.nation != "unknown")
+        bands_seen = Counter(c.meta.age_band for c in firsts)
+        return Coverage(
+            reviews=len(firsts),
+            years=span,
+            how=how,
+            by_nation=tuple(sorted(nations.items(), key=lambda kv: -kv[1])) if len(nations) > 1 else (),
+            by_age_band=tuple((b, bands_seen[b]) for b in AGE_BANDS if bands_seen.get(b)) if len(bands_seen) > 1 else (),
         )
 
     def labels_in(self, question: str) -> set[str]:

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from records.types import Answer, Chunk, Citation, Filters, NamedSource, ReviewHit
+from records.types import Answer, Chunk, Citation, Coverage, Filters, NamedSource, ReviewHit, Theme
 
 
 def describe_filters(filters: Filters) -> str | None:
@@ -74,6 +74,27 @@ def source_dict(hit: ReviewHit) -> dict[str, Any]:
     }
 
 
+def theme_dict(theme: Theme) -> dict[str, Any]:
+    return {
+        "heading": theme.heading,
+        "kind": theme.kind,
+        "reviews": theme.reviews,
+        "years": theme.years,
+        "citations": list(theme.citations),
+        "written_by": theme.written_by,
+    }
+
+
+def coverage_dict(coverage: Coverage) -> dict[str, Any]:
+    return {
+        "reviews": coverage.reviews,
+        "years": coverage.years,
+        "how": coverage.how,
+        "by_nation": dict(coverage.by_nation),
+        "by_age_band": dict(coverage.by_age_band),
+    }
+
+
 def named_dict(named: NamedSource) -> dict[str, Any]:
     return {"source_id": named.doc_id, "heading": named.heading, "by": named.by}
 
@@ -88,6 +109,9 @@ def answer_dict(answer: Answer) -> dict[str, Any]:
         "standalone_question": answer.standalone_question,
         "inferred_labels": list(answer.inferred_labels),
         "named_sources": [named_dict(n) for n in answer.named_sources],
+        "focus": answer.focus,
+        "coverage": coverage_dict(answer.coverage) if answer.coverage else None,
+        "themes": [theme_dict(t) for t in answer.themes],
         "notes": list(answer.notes),
         "citations": [citation_dict(c) for c in answer.citations],
         "sources": [source_dict(h) for h in answer.sources],

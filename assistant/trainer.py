@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import tomllib
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Protocol
@@ -20,7 +20,7 @@ from assistant.refusal import in_scope
 from assistant.retrieve import SearchResult, matched_groups
 from records.errors import InputError
 from records.text import phrase_form, stems
-from records.types import Chunk, Citation, Filters, ReviewHit
+from records.types import Answer, Chunk, Citation, Filters, ReviewHit
 
 PROMPTS = Path(__file__).resolve().parents[1] / "prompts"
 SEARCH_K = 20
@@ -37,6 +37,8 @@ class Library(Protocol):
     def chunks_of(self, doc_id: str) -> list[Chunk]: ...
 
     def trainer_question(self, quote: str) -> str | None: ...
+
+    def themed(self, question: str, filters: Filters = Filters()) -> Answer | None: ...
 
 
 @lru_cache(maxsize=1)
@@ -134,6 +136,15 @@ class _Citer:
             self._by_key[key] = n
         return self._by_key[key]
 
+    def cite_citation(self, c: Citation) -> int:
+        """The same quote, numbered in this output."""
+        key = (c.chunk.chunk_id, c.quote_start - c.chunk.start)
+        if key not in self._by_key:
+            n = len(self.citations) + 1
+            self.citations.append(replace(c, n=n))
+            self._by_key[key] = n
+        return self._by_key[key]
+
     def cite_review(self, hit: ReviewHit, chunks: Sequence[Chunk]) -> int:
         """A citation of what happened: the first clause of the review's summary."""
         chunk = next((c for c in chunks if c.section == "summary"), hit.best)
@@ -221,15 +232,32 @@ def seven_minute_briefing(cb: Library, theme: str, filters: Filters = Filters())
                 why.append(Line(t[key].format(count=len(hits), markers=_markers(ns)), tuple(ns)))
         sections.append((names[1], tuple(why)))
 
+        # The same themes the chat answers with (each theme's citations, renumbered here), then, where
+        # they are too few for the sections, the reviews' best clauses grouped by shared words.
+        themed = cb.themed(theme, filters)
+        theme_groups = {
+            kind: [[themed.citations[n - 1] for n in th.citations] for th in themed.themes if th.kind == kind] if themed else []
+            for kind in ("finding", "recommendation")
+        }
         query = QueryTerms.of(theme)
         points = [p for h in reviews for p in review_points(cb, h, query)]
-        learning = _distinct(sorted((p for p in points if p.section == "learning"), key=lambda p: -p.score))
-        recs = _distinct(sorted((p for p in points if p.section == "recommendations"), key=lambda p: -p.score))
 
-        def lines_of(groups: Sequence[list[Point]]) -> tuple[Line, ...]:
+        def word_groups(section: str) -> list[list[Citation]]:
+            ranked = sorted((p for p in points if p.section == section), key=lambda p: -p.score)
+            return [[p.cite(0) for p in g] for g in _distinct(ranked)]
+
+        def merged(kind: str, section: str) -> list[list[Citation]]:
+            groups = theme_groups[kind]
+            used = {c.chunk.doc_id for g in groups for c in g}
+            return groups + [g for g in word_groups(section) if not used & {c.chunk.doc_id for c in g}]
+
+        learning_groups = merged("finding", "learning")
+        rec_groups = merged("recommendation", "recommendations")
+
+        def lines_of(groups: Sequence[list[Citation]]) -> tuple[Line, ...]:
             out = []
             for g in groups:
-                ns = [citer.cite(p) for p in g]
+                ns = [citer.cite_citation(c) for c in g]
                 if len(g) > 1:
                     text = t["shared_point"].format(count=len(g), heading=g[0].chunk.heading, quote=g[0].quote, markers=_markers(ns))
                 else:
@@ -237,9 +265,9 @@ def seven_minute_briefing(cb: Library, theme: str, filters: Filters = Filters())
                 out.append(Line(text, tuple(ns)))
             return tuple(out)
 
-        sections.append((names[2], lines_of(learning[:3])))
-        sections.append((names[3], lines_of(learning[3:6])))
-        sections.append((names[4], lines_of(recs[:3])))
+        sections.append((names[2], lines_of(learning_groups[:3])))
+        sections.append((names[3], lines_of(learning_groups[3:6])))
+        sections.append((names[4], lines_of(rec_groups[:3])))
     else:
         sections.extend((name, ()) for name in names[:5])
     sections.append((names[5], tuple(Line(q) for q in t["questions"])))

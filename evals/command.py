@@ -18,8 +18,9 @@ from assistant.support import OverlapJudge
 from assistant.surfaces.cli import add_llm, ready_casebook
 from evals import run as ev
 from evals.baselines import rankers
-from evals.generalisation import generalisation, summary_line
+from evals.generalisation import GENERALISE, generalisation, summary_line
 from evals.report import write_report
+from evals.synthesis import synthesis
 from records.errors import InputError
 from records.settings import Settings
 
@@ -38,6 +39,11 @@ def register(sub: Any) -> None:
         help="also measure retrieval on generalise.jsonl (tuning and sealed test splits) against plain BM25 and dense",
     )
     p.add_argument("--draft-from-feedback", metavar="FILE", help="turn thumbs-down feedback into draft cases in FILE")
+    p.add_argument(
+        "--synthesis",
+        action="store_true",
+        help="also measure answers on generalise.jsonl: citation precision and recall, themed share, theme purity",
+    )
     add_llm(p)
     p.set_defaults(func=cmd_eval)
 
@@ -73,6 +79,11 @@ def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
         base = baseline.metrics.get(name)
         print(f"{name:{width}}  {value:>8g}" + (f"   (baseline {base:g})" if base is not None else ""))
     print(f"report: {report}")
+    if args.synthesis:
+        rows = [json.loads(line) for line in GENERALISE.read_text(encoding="utf-8").splitlines() if line.strip()]
+        for split in ("tuning", "test"):
+            m = synthesis(cb, [r for r in rows if r["split"] == split and not r["refuse"]])
+            print(f"synthesis, {split} split: " + ", ".join(f"{k} {v}" for k, v in m.items()))
     if args.generalisation:
         for split, g in generalisation(cb, rankers(cb.retriever)).items():
             print(summary_line(split, g))

@@ -235,6 +235,31 @@ class Citation:
 
 
 @dataclass(frozen=True)
+class Theme:
+    """A finding or recommendation several sources share: its headline is a verbatim clause (the
+    most central of its group) or, with a language model, a checked sentence written from them."""
+
+    heading: str
+    kind: str  # "finding" or "recommendation"
+    reviews: int  # sources that make the point
+    years: str | None  # "2019–2023" over those sources
+    citations: tuple[int, ...]  # a citation of every source that makes the point, headline's first
+    written_by: str = "quote"  # "quote", or the backend whose checked sentence replaced it
+
+
+@dataclass(frozen=True)
+class Coverage:
+    """How much of the collection discusses a question's topic, counted over the whole collection
+    under the active filters (not only the cited sources), and how it was counted."""
+
+    reviews: int
+    years: str | None
+    how: str
+    by_nation: tuple[tuple[str, int], ...] = ()
+    by_age_band: tuple[tuple[str, int], ...] = ()
+
+
+@dataclass(frozen=True)
 class NamedSource:
     """A source the question names itself ("the Sutton review of Child X"), and how it was read."""
 
@@ -256,6 +281,9 @@ class Answer:
     notes: tuple[str, ...] = ()
     inferred_labels: tuple[str, ...] = ()  # NSPCC labels retrieval inferred the question is about
     named_sources: tuple[NamedSource, ...] = ()  # sources the question names, put first
+    themes: tuple[Theme, ...] = ()  # a themed answer's findings and recommendations, in order
+    coverage: Coverage | None = None  # how many reviews discuss the topic (themed answers)
+    focus: str | None = None  # a follow-up's new aspect, which its points are about
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import html
+import re
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -21,10 +22,11 @@ import gradio as gr
 
 from assistant.casebook import Casebook
 from assistant.handout import briefing_markdown, prompts_markdown, write_briefing
-from assistant.surfaces.render import CSS, answer_html, answer_markdown, trainer_html
+from assistant.surfaces.render import CSS, answer_html, answer_markdown, theme_layout, trainer_html
 from records.errors import CasebookError
 from records.types import AGE_BANDS, KINDS, NATIONS, OUTCOMES, Answer, Filters
 
+_CHAT_MARKER = re.compile(r"\[(\d+)\]")
 EXAMPLES = [
     "What did reviews say about bruising in non-mobile babies?",
     "What have reviews learned about unseen men and fathers?",
@@ -75,10 +77,24 @@ def _chat_text(answer: Answer) -> str:
     if answer.safety_notice:
         lines.append(f"**⚠️ {html.escape(answer.safety_notice)}**\n")
     lines.extend(f"_{html.escape(note)}_" for note in answer.notes)
-    lines.extend(html.escape(line) for line in answer.text.split("\n"))
+    if answer.themes:
+        opening, sections = theme_layout(answer)
+        lines.append(_linked(opening))
+        for title, blocks in sections:
+            lines.append(f"**{title}**")
+            for i, b in enumerate(blocks, 1):
+                support = "".join(f"\n    - {_linked(x.lstrip('— '))}" for x in b.support)
+                lines.append(f"{i}. {_linked(b.head)} _({html.escape(b.caption)})_{support}")
+    else:
+        lines.extend(_linked(line) for line in answer.text.split("\n"))
     if answer.citations:
-        lines.append("\n_Click a [n] in the answer panel to see the supporting passage._")
+        lines.append("\n_Click a [n] to see its supporting passage in the answer panel._")
     return "\n\n".join(lines)
+
+
+def _linked(line: str) -> str:
+    """A line of the answer, escaped, with each [n] a link to its source card in the answer panel."""
+    return _CHAT_MARKER.sub(lambda m: f"[\\[{m.group(1)}\\]](#cb-cite-{m.group(1)})", html.escape(line))
 
 
 def _streamed(cb: Casebook, message: str, filters: Filters, history: list[str]) -> Iterator[tuple[str, Answer | None]]:

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import html
 import re
+from dataclasses import dataclass
 
 from assistant.shapes import describe_filters
-from records.types import Answer, Chunk, Citation
+from records.types import Answer, Chunk, Citation, Theme
 
 _MARKER = re.compile(r"\[(\d+)\]")
 
@@ -74,6 +75,39 @@ def _highlighted_passage(c: Citation) -> str:
     return _e(text[:start]) + "<mark>" + _e(text[start:end]) + "</mark>" + _e(text[end:])
 
 
+SECTION_TITLES = {"finding": "What reviews found", "recommendation": "What reviews recommended"}
+
+
+@dataclass(frozen=True)
+class ThemeBlock:
+    """One theme as the surfaces lay it out: its headline line, the lines of its other sources, and
+    a caption ("5 reviews · 2019–2023")."""
+
+    theme: Theme
+    head: str
+    support: tuple[str, ...]
+    caption: str
+
+
+def theme_layout(answer: Answer) -> tuple[str, list[tuple[str, list[ThemeBlock]]]]:
+    """A themed answer's opening line and its sections (findings, then recommendations), each a list
+    of themes whose lines are taken from the answer's text by their citation markers."""
+    lines = [line for line in answer.text.split("\n") if line.strip()]
+    by_marker: dict[int, str] = {}
+    for line in lines[1:]:
+        found = _MARKER.findall(line)
+        if len(found) == 1:
+            by_marker[int(found[0])] = line
+    sections: dict[str, list[ThemeBlock]] = {}
+    for t in answer.themes:
+        noun = "source" if t.reviews == 1 else "sources"
+        caption = f"{t.reviews} {noun}" + (f" · {t.years}" if t.years else "")
+        head = by_marker.get(t.citations[0], "")
+        support = tuple(by_marker[n] for n in t.citations[1:] if n in by_marker)
+        sections.setdefault(t.kind, []).append(ThemeBlock(t, head, support, caption))
+    return lines[0] if lines else "", [(SECTION_TITLES.get(k, k), blocks) for k, blocks in sections.items()]
+
+
 def answer_html(answer: Answer) -> str:
     parts = ['<div class="cb-panel">']
     if answer.safety_notice:
@@ -82,7 +116,7 @@ def answer_html(answer: Answer) -> str:
     if note:
         parts.append(f'<div class="cb-filters">{_e(note)}</div>')
     if answer.standalone_question:
-        parts.append(f'<div class="cb-filters">Searched as: “{_e(answer.standalone_question)}”</div>')
+        parts.append(f'<div class="cb-filters">Searched as: “{_e(answer.standalone_question)}”{_e(focus_note(answer))}</div>')
     if answer.named_sources and not answer.refused:
         named = "; ".join(n.heading for n in answer.named_sources)
         parts.append(f'<div class="cb-filters">Named in the question: {_e(named)}</div>')
@@ -94,7 +128,21 @@ def answer_html(answer: Answer) -> str:
         return "".join(parts)
     known = {c.n for c in answer.citations}
     parts.append('<div class="cb-answer">')
-    parts.extend(f"<p>{_markers_to_links(line, known)}</p>" for line in answer.text.split("\n") if line.strip())
+    if answer.themes:
+        opening, sections = theme_layout(answer)
+        parts.append(f"<p>{_markers_to_links(opening, known)}</p>")
+        for title, blocks in sections:
+            parts.append(f'<h3 class="cb-section">{_e(title)}</h3><ol class="cb-themes">')
+            for b in blocks:
+                parts.append(
+                    f'<li class="cb-theme"><p>{_markers_to_links(b.head, known)} <span class="cb-meta">({_e(b.caption)})</span></p>'
+                )
+                if b.support:
+                    parts.append("<ul>" + "".join(f"<li>{_markers_to_links(x.lstrip('— '), known)}</li>" for x in b.support) + "</ul>")
+                parts.append("</li>")
+            parts.append("</ol>")
+    else:
+        parts.extend(f"<p>{_markers_to_links(line, known)}</p>" for line in answer.text.split("\n") if line.strip())
     parts.append("</div>")
     parts.append(citation_cards(answer.citations))
     cited = {c.chunk.doc_id for c in answer.citations}
@@ -139,6 +187,11 @@ def trainer_html(title: str, sections: list[tuple[str, list[str]]], citations: t
     return "".join(parts)
 
 
+def focus_note(answer: Answer) -> str:
+    """ " — the new aspect: fathers; the earlier topic is context" for a follow-up."""
+    return f" — the new aspect: {answer.focus}; the earlier topic is context" if answer.focus else ""
+
+
 def answer_markdown(answer: Answer) -> str:
     """The answer with its citations, as Markdown a person can paste into notes or a report."""
     lines = [f"**Question:** {answer.question}", ""]
@@ -148,8 +201,19 @@ def answer_markdown(answer: Answer) -> str:
     if note:
         lines += [f"_{note}_", ""]
     if answer.standalone_question:
-        lines += [f"_Searched as: “{answer.standalone_question}”_", ""]
-    lines += [line for line in answer.text.split("\n")]
+        lines += [f"_Searched as: “{answer.standalone_question}”{focus_note(answer)}_", ""]
+    if answer.coverage:
+        lines += [f"_Counted as {answer.coverage.how}._", ""]
+    if answer.themes:
+        opening, sections = theme_layout(answer)
+        lines.append(opening)
+        for title, blocks in sections:
+            lines += ["", f"### {title}", ""]
+            for i, b in enumerate(blocks, 1):
+                lines.append(f"{i}. {b.head} _({b.caption})_")
+                lines += [f"    - {x.lstrip('— ')}" for x in b.support]
+    else:
+        lines += [line for line in answer.text.split("\n")]
     if answer.citations:
         lines += ["", "**Sources**", ""]
         for c in answer.citations:

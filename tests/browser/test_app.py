@@ -106,6 +106,15 @@ def test_ask_cite_filter_follow_up_feedback(browser: Any, app_url: str, real_ind
     quote = page.inner_text("#cb-cite-1 mark")
     assert len(quote) > 20 and quote in page.inner_text("#cb-cite-1 .cb-passage")
     _screenshot(page, screenshots, "answer-with-citation.png")
+    # A themed answer: findings and recommendations as sections, and each [n] in the conversation
+    # itself opens its source card too.
+    panel = page.inner_text("#answer-panel")
+    assert "What reviews found" in panel and "discuss this topic, counted as" in panel
+    assert "What reviews found" in page.inner_text("#chat")
+    assert not page.is_visible("#cb-cite-2")
+    page.click("#chat a[href='#cb-cite-2'] >> nth=0")
+    page.wait_for_selector("#cb-cite-2", state="visible")
+    _screenshot(page, screenshots, "themed-answer.png")
     unfiltered = page.inner_text("#answer-panel .cb-sources")
 
     # A filter changes the results, and the answer says so.
@@ -121,7 +130,7 @@ def test_ask_cite_filter_follow_up_feedback(browser: Any, app_url: str, real_ind
     _ask(page, "What did reviews say about bruising in non-mobile babies?")
     _ask(page, "and what about fathers?")
     panel = page.inner_text("#answer-panel")
-    assert "Searched as:" in panel and "bruising" in panel
+    assert "Searched as:" in panel and "bruising" in panel and "the new aspect: fathers" in panel
     assert page.locator("#answer-panel .cb-answer a.cb-cite").count() >= 1
 
     # Feedback is stored locally.

@@ -1,0 +1,234 @@
+"""Retrieved reviews → a themed answer: what several reviews found, and what they recommended.
+
+NSPCC's thematic briefings are the model: recurring findings, how many reviews raised each, what
+reviews recommended, with the reviews named. This module builds that from the reviews retrieval
+found, still grounded by construction, without a language model:
+
+1. **Candidates.** From every retrieved source (up to ``Retriever`` k, a few dozen), its clauses
+   that best match the question's words (``answer.QueryTerms``), a few per source.
+2. **About the question, by meaning.** Each clause is embedded with the question (or, for a
+   follow-up, with its new aspect, the earlier topic weighing less); clauses below
+   ``ThemeSettings.relevance`` are dropped, so a source that only shares a word is not cited.
+3. **Themes.** Clauses of one kind (findings: learning and what happened; recommendations) are
+   grouped greedily by meaning, most relevant first: a clause joins the first theme whose seed it
+   is close to (cosine ≥ ``group``) and that has no clause of its source yet. A theme's headline
+   is its most central clause, verbatim.
+4. **Order and wording.** Themes by how many sources support them; a theme resting on one review
+   says so. Every source in a theme is cited on a line of its own with its own clause, so each
+   line can be checked against the one source it cites. The opening line says how many reviews in the whole collection discuss the topic
+   (``Coverage``, counted by the retriever) and how they were counted.
+
+Consumes ``ReviewHit`` records, a ``Coverage``, and an ``embed`` function (the Embedder's); produces
+an ``Answer`` with ``themes`` and ``coverage`` set, or None when fewer than two sources have a
+relevant clause (the caller then composes the plain answer). Wording: prompts/answer.toml [themes].
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from assistant.answer import Point, QueryTerms, _trim_quote, clauses, templates, years_span
+from records.types import Answer, Citation, Coverage, Filters, ReviewHit, Theme
+
+Embed = Callable[[Sequence[str]], list[list[float]]]
+
+
+@dataclass(frozen=True)
+class ThemeSettings:
+    # Chosen on the tuning split by evals/tune_themes.py (citation precision, recall and themed share
+    # against the synthesis targets); the README gives the figures on both splits.
+    sources: int = 12  # sources whose clauses are considered, in retrieval order
+    per_source: int = 3  # candidate clauses per source (by word match) sent to the embedder; 4 scored
+    # 0.002 higher on the tuning objective but costs ~40 ms per answer
+    relevance: float = 0.2  # cosine with the question a clause needs to be used at all
+    group: float = 0.35  # cosine with a theme's seed clause to join the theme
+    focus_weight: float = 0.7  # a follow-up's new aspect against the earlier topic
+    focus_floor: float = 0.3  # cosine with the new aspect a follow-up's clause needs
+    findings: int = 4  # themes shown of each kind
+    recommendations: int = 3
+
+
+@dataclass
+class _Member:
+    point: Point
+    relevance: float
+    vector: np.ndarray
+
+
+def kind_of(point: Point) -> str | None:
+    """A review's learning is a finding and its recommendations a recommendation; its summary (what
+    happened to one child) is neither. Briefings, guidance and users' notes are findings."""
+    if point.section == "recommendations":
+        return "recommendation"
+    if point.chunk.kind == "case_review" and point.section != "learning":
+        return None
+    return "finding"
+
+
+def candidates(hits: Sequence[ReviewHit], query: QueryTerms, per_source: int) -> list[Point]:
+    """Each source's best clauses by word match, distinct quotes only."""
+    out: list[Point] = []
+    seen: set[str] = set()
+    for hit in hits:
+        mine: list[Point] = []
+        for passage in hit.passages:
+            chunk = passage.chunk
+            for offset, clause in clauses(chunk):
+                quote = _trim_quote(clause)
+                mine.append(Point(hit=hit, chunk=chunk, quote=quote, offset=offset, score=query.score(clause, chunk.section)))
+        mine.sort(key=lambda p: -p.score)
+        for p in mine:
+            if p.quote in seen:
+                continue
+            seen.add(p.quote)
+            out.append(p)
+            if sum(1 for q in out if q.hit.doc_id == hit.doc_id) >= per_source:
+                break
+    return out
+
+
+def _unit(vectors: list[list[float]]) -> np.ndarray:
+    a = np.asarray(vectors, dtype=np.float32)
+    return a / np.maximum(np.linalg.norm(a, axis=1, keepdims=True), 1e-9)
+
+
+def group(members: list[_Member], threshold: float) -> list[list[_Member]]:
+    """Greedy grouping by meaning, most relevant first; one clause per source in a group."""
+    groups: list[list[_Member]] = []
+    for m in sorted(members, key=lambda m: -m.relevance):
+        for g in groups:
+            if m.point.hit.doc_id in {x.point.hit.doc_id for x in g}:
+                continue
+            if float(g[0].vector @ m.vector) >= threshold:
+                g.append(m)
+                break
+        else:
+            groups.append([m])
+    return groups
+
+
+def central(g: list[_Member]) -> _Member:
+    """The member closest to all the others (the most relevant one when there are two or fewer)."""
+    if len(g) <= 2:
+        return max(g, key=lambda m: m.relevance)
+    vectors = np.stack([m.vector for m in g])
+    sims = vectors @ vectors.T
+    return g[int(np.argmax(sims.sum(axis=1)))]
+
+
+def themed_answer(
+    question: str,
+    hits: Sequence[ReviewHit],
+    coverage: Coverage,
+    embed: Embed,
+    filters: Filters = Filters(),
+    focus: str | None = None,
+    settings: ThemeSettings | None = None,
+) -> Answer | None:
+    """The themed answer (see the module docstring), or None when it would rest on under two sources."""
+    cfg = settings or ThemeSettings()
+    query = QueryTerms.of(question if not focus else f"{focus} {question}")
+    points = [p for p in candidates(hits[: cfg.sources], query, cfg.per_source) if kind_of(p)]
+    if not points:
+        return None
+    probes = [question] if not focus else [question, focus]
+    vectors = _unit(embed([*probes, *(p.quote for p in points)]))
+    clause_vectors = vectors[len(probes) :]
+    relevance = clause_vectors @ vectors[0]
+    if focus:
+        on_focus = clause_vectors @ vectors[1]
+        relevance = np.where(on_focus >= cfg.focus_floor, cfg.focus_weight * on_focus + (1 - cfg.focus_weight) * relevance, 0.0)
+    members = [
+        _Member(p, float(r), v) for p, r, v in zip(points, relevance, clause_vectors, strict=True) if r >= cfg.relevance and kind_of(p)
+    ]
+    if len({m.point.hit.doc_id for m in members}) < 2:
+        return None
+
+    chosen: list[tuple[str, list[_Member]]] = []
+    for kind, most in (("finding", cfg.findings), ("recommendation", cfg.recommendations)):
+        groups = group([m for m in members if kind_of(m.point) == kind], cfg.group)
+        groups.sort(key=lambda g: (-len(g), -max(m.relevance for m in g)))
+        chosen.extend((kind, g) for g in groups[:most])
+    return _write(question, hits, coverage, chosen, filters, focus, cfg)
+
+
+def _write(
+    question: str,
+    hits: Sequence[ReviewHit],
+    coverage: Coverage,
+    chosen: list[tuple[str, list[_Member]]],
+    filters: Filters,
+    focus: str | None,
+    cfg: ThemeSettings,
+) -> Answer:
+    t = templates()["themes"]
+    citations: list[Citation] = []
+    lines: list[str] = []
+    themes: list[Theme] = []
+
+    def cite(m: _Member) -> str:
+        citations.append(m.point.cite(len(citations) + 1))
+        return f"[{len(citations)}]"
+
+    for kind, g in chosen:
+        head = central(g)
+        rest = sorted((m for m in g if m is not head), key=lambda m: -m.relevance)
+        first = len(citations) + 1
+        span = years_span([m.point.chunk for m in g])  # shown by the surfaces, not in the line
+        reviews = all(m.point.chunk.kind == "case_review" for m in g)
+        if len(g) == 1:
+            noun = "review" if reviews else "source"
+            line = t[kind]["one"].format(noun=noun, heading=head.point.chunk.display_heading, quote=head.point.quote, marker=cite(head))
+        else:
+            noun = "reviews" if reviews else "sources"
+            line = t[kind]["many"].format(count=len(g), noun=noun, quote=head.point.quote, marker=cite(head))
+        lines.append(line)
+        for m in rest:  # every other source making the point, each with its own clause
+            lines.append(t["support"].format(heading=m.point.chunk.display_heading, quote=m.point.quote, marker=cite(m)))
+        themes.append(
+            Theme(
+                heading=head.point.quote,
+                kind=kind,
+                reviews=len(g),
+                years=span,
+                citations=tuple(range(first, len(citations) + 1)),
+            )
+        )
+
+    used = {c.chunk.doc_id for c in citations}
+    markers = "".join(f"[{c.n}]" for c in citations)
+    lines.insert(0, coverage_line(coverage, len(used), markers))
+    return Answer(
+        question=question,
+        text="\n".join(lines),
+        refused=False,
+        safety_notice=None,
+        citations=tuple(citations),
+        sources=tuple(hits),
+        filters=filters,
+        themes=tuple(themes),
+        coverage=coverage,
+        focus=focus,
+    )
+
+
+def coverage_line(coverage: Coverage, cited: int, markers: str) -> str:
+    """ "42 reviews in the collection (2019–2025; England 40, Wales 2) discuss this, counted as …;
+    the themes below draw on the 14 most relevant [1]…[n]." """
+    t = templates()["themes"]
+    split = [f"{n} {count}" for n, count in coverage.by_nation]
+    detail = "; ".join(part for part in (coverage.years or "", ", ".join(split)) if part)
+    return str(
+        t["coverage"].format(
+            count=coverage.reviews,
+            s="" if coverage.reviews == 1 else "s",
+            discuss="discusses" if coverage.reviews == 1 else "discuss",
+            detail=f" ({detail})" if detail else "",
+            how=coverage.how,
+            cited=cited,
+            markers=markers,
+        )
+    )

@@ -1,0 +1,93 @@
+"""How well answers synthesise across reviews, on the generalisation set (relevance = NSPCC's labels).
+
+    python -m evals.synthesis [--json]
+
+For every in-scope question of each split of evals/datasets/generalise.jsonl it asks Casebook (the
+extractive answer) and measures, then averages per split:
+
+- **citation precision**: the share of the reviews an answer cites that are relevant;
+- **citation recall**: distinct relevant reviews cited, over min(relevant, 8);
+- **themed**: the share of answers with at least two themes each made by two or more sources;
+- **theme purity**: of the supporting quotes of multi-source themes, the share the support judge
+  (assistant/support.py) finds to say what the theme's headline says;
+- **verbatim**: every quote a verbatim slice of its passage and every [n] resolving;
+- ask latency p50.
+
+Consumes a ``Casebook``; produces a dict per split. The tuning split may be used to choose the theme
+settings; the test split only reports.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import time
+from pathlib import Path
+from typing import Any
+
+from assistant.casebook import Casebook
+from assistant.support import OverlapJudge
+from evals.metrics import Cited, citation_validity
+
+GENERALISE = Path(__file__).parent / "datasets" / "generalise.jsonl"
+RECALL_CAP = 8
+
+
+def synthesis(cb: Casebook, rows: list[dict[str, Any]]) -> dict[str, Any]:
+    judge = OverlapJudge(cb.embedder)
+    precision, recall, themed, verbatim, ms = [], [], [], [], []
+    purity_pairs: list[tuple[str, str]] = []
+    for row in rows:
+        t = time.perf_counter()
+        answer = cb.ask(row["question"])
+        ms.append(1000 * (time.perf_counter() - t))
+        if answer.refused:
+            precision.append(0.0)
+            recall.append(0.0)
+            themed.append(0.0)
+            continue
+        relevant = set(row["relevant"])
+        cited = list(dict.fromkeys(c.chunk.doc_id for c in answer.citations))
+        precision.append(sum(d in relevant for d in cited) / len(cited) if cited else 0.0)
+        recall.append(len(relevant & set(cited)) / min(len(relevant), RECALL_CAP) if relevant else 0.0)
+        themed.append(float(sum(1 for th in answer.themes if th.reviews >= 2) >= 2))
+        problems = citation_validity(
+            answer.text,
+            [Cited(n=c.n, quote=c.quote, evidence=c.chunk.text) for c in answer.citations],
+            {c.n: c.chunk.text for c in answer.citations},
+        )
+        verbatim.append(float(not problems))
+        for th in answer.themes:
+            for n in th.citations[1:]:
+                purity_pairs.append((th.heading, answer.citations[n - 1].quote))
+    verdicts = judge.verdicts(purity_pairs) if purity_pairs else []
+    ordered = sorted(ms)
+    return {
+        "questions": len(rows),
+        "citation_precision": round(statistics.mean(precision), 3),
+        "citation_recall": round(statistics.mean(recall), 3),
+        "themed_answers": round(statistics.mean(themed), 3),
+        "theme_purity": round(sum(verdicts) / len(verdicts), 3) if verdicts else None,
+        "verbatim": round(statistics.mean(verbatim), 3) if verbatim else None,
+        "ask_p50_ms": round(ordered[len(ordered) // 2], 1),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--json", action="store_true")
+    args = parser.parse_args()
+    cb = Casebook()
+    cb.ensure_indexed()
+    rows = [json.loads(line) for line in GENERALISE.read_text(encoding="utf-8").splitlines() if line.strip()]
+    out = {split: synthesis(cb, [r for r in rows if r["split"] == split and not r["refuse"]]) for split in ("tuning", "test")}
+    if args.json:
+        print(json.dumps(out, indent=2))
+        return
+    for split, m in out.items():
+        print(f"{split}: " + ", ".join(f"{k} {v}" for k, v in m.items()))
+
+
+if __name__ == "__main__":
+    main()

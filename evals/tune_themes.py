@@ -1,0 +1,82 @@
+"""Choose the theme settings (assistant/themes.py ``ThemeSettings``) on the TUNING split only.
+
+    python -m evals.tune_themes
+
+Searches each tuning question once, then composes its themed answer under each setting of a small
+grid (embeddings memoised), and scores citation precision, citation recall (over min(relevant, 8))
+and the share of answers with two multi-source themes, as evals/synthesis.py defines them, each as a
+share of its target (0.70, 0.60, 0.80; capped at 1) and averaged. Prints each improvement and the
+grid's best; copying it into the defaults is a reviewed step. The sealed test split is never read.
+Theme purity is not in the objective: the support judge is lexical, and grouping by meaning puts
+paraphrases together that it does not match (evals/synthesis.py reports it).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import itertools
+import json
+import statistics
+from pathlib import Path
+from typing import Any
+
+from assistant.casebook import THEMED_SOURCES, Casebook
+from assistant.themes import ThemeSettings, themed_answer
+from evals.synthesis import GENERALISE, RECALL_CAP
+from evals.tune_retrieval import CachedEmbedder
+from records.types import Filters
+
+TARGETS = {"precision": 0.70, "recall": 0.60, "themed": 0.80}
+GRID: dict[str, tuple[Any, ...]] = {
+    "sources": (8, 12, 16, 24),
+    "per_source": (1, 2, 3, 4),
+    "relevance": (0.0, 0.1, 0.2, 0.3, 0.35, 0.45),
+    "group": (0.3, 0.35, 0.4, 0.45, 0.55, 0.65),
+}
+
+
+def score(cb: Casebook, searched: list[tuple[dict[str, Any], Any, Any]], embed: Any, cfg: ThemeSettings) -> dict[str, float]:
+    precision, recall, themed = [], [], []
+    for row, result, coverage in searched:
+        answer = themed_answer(row["question"], result.hits, coverage, embed, settings=cfg)
+        relevant = set(row["relevant"])
+        if answer is None:  # the plain answer: one point per source, top six
+            cited = [h.doc_id for h in result.hits[:6]]
+            themes = 0
+        else:
+            cited = list(dict.fromkeys(c.chunk.doc_id for c in answer.citations))
+            themes = sum(1 for t in answer.themes if t.reviews >= 2)
+        precision.append(sum(d in relevant for d in cited) / len(cited) if cited else 0.0)
+        recall.append(len(relevant & set(cited)) / min(len(relevant), RECALL_CAP))
+        themed.append(float(themes >= 2))
+    out = {"precision": statistics.mean(precision), "recall": statistics.mean(recall), "themed": statistics.mean(themed)}
+    # Each figure as a share of the synthesis issue's target, capped at 1, averaged: a setting is not
+    # rewarded for overshooting one target while missing another.
+    out["objective"] = statistics.mean(min(1.0, out[k] / target) for k, target in TARGETS.items())
+    return out
+
+
+def main(path: Path = GENERALISE) -> None:
+    cb = Casebook()
+    cb.ensure_indexed()
+    embed = CachedEmbedder(cb.embedder)
+    rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    rows = [r for r in rows if r["split"] == "tuning" and not r["refuse"]]
+    searched = []
+    for row in rows:
+        result = cb.search_scored(row["question"], THEMED_SOURCES)
+        coverage = cb.retriever.coverage(row["question"], result, Filters(), [h.doc_id for h in result.hits])
+        searched.append((row, result, coverage))
+    best: tuple[float, ThemeSettings, dict[str, float]] | None = None
+    for values in itertools.product(*GRID.values()):
+        cfg = dataclasses.replace(ThemeSettings(), **dict(zip(GRID, values, strict=True)))
+        s = score(cb, searched, embed.embed, cfg)
+        if best is None or s["objective"] > best[0] + 1e-9:
+            best = (s["objective"], cfg, s)
+            print(json.dumps({**dict(zip(GRID, values, strict=True)), **{k: round(v, 3) for k, v in s.items()}}), flush=True)
+    assert best is not None
+    print("best:", best[1], {k: round(v, 3) for k, v in best[2].items()})
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,112 @@
+"""assistant/themes.py on hand-built reviews, with an embedding whose axes are topics, so what is "close
+in meaning" is decided by the test: themes grouped across reviews, counted, ordered and cited."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+from assistant.surfaces.render import answer_html, answer_markdown, theme_layout
+from assistant.themes import themed_answer
+from records.types import Coverage, ReviewHit
+from tests.helpers.build import passage, source
+
+TOPICS = ("bruis", "father", "sleep", "school")
+COVERAGE = Coverage(reviews=7, years="2019–2023", how="reviews carrying the NSPCC labels the question names: bruises")
+
+
+def embed(texts: Sequence[str]) -> list[list[float]]:
+    """One axis per topic word stem found in the text, plus a small constant axis."""
+    out = []
+    for t in texts:
+        low = t.lower()
+        out.append([1.0 if w in low else 0.0 for w in TOPICS] + [0.2])
+    return out
+
+
+def review(doc: str, year: int, learning: str, recommendations: str = "", summary: str = "") -> ReviewHit:
+    heading = f"{year} – Area {doc} – Child {doc.upper()}"
+    chunks = [passage(f"Learning includes: {learning}.", doc=doc, index=1, heading=heading, year=year)]
+    if recommendations:
+        chunks.append(
+            passage(f"Recommendations include: {recommendations}.", doc=doc, index=2, section="recommendations", heading=heading, year=year)
+        )
+    if summary:
+        chunks.insert(0, passage(summary, doc=doc, index=0, section="summary", heading=heading, year=year))
+    return source(*chunks)
+
+
+HITS = [
+    review("a", 2019, "bruising in a baby who cannot move was not referred", "share the bruising protocol with health visitors"),
+    review("b", 2021, "practitioners did not see bruising as a sign of abuse", summary="Bruising was seen on the baby at home."),
+    review("c", 2023, "a small bruise was explained away by the parents", "audit how the bruising protocol is used"),
+    review("d", 2020, "the father was never seen by professionals"),
+    review("e", 2022, "children missing from school were not followed up"),
+]
+
+
+def test_themes_group_sources_that_make_the_same_point_and_count_them() -> None:
+    answer = themed_answer("what did reviews say about bruising?", HITS, COVERAGE, embed)
+    assert answer is not None
+    findings = [t for t in answer.themes if t.kind == "finding"]
+    recs = [t for t in answer.themes if t.kind == "recommendation"]
+    assert [(t.reviews, t.years) for t in findings] == [(3, "2019–2023")]
+    assert [(t.reviews, t.years) for t in recs] == [(2, "2019–2023")]
+    # Sources about other topics (fathers, school) are not cited: they only share generic words.
+    assert {c.chunk.doc_id for c in answer.citations} == {"a", "b", "c"}
+    # A case summary (what happened) is not a finding.
+    assert all(c.chunk.section in ("learning", "recommendations") for c in answer.citations)
+
+
+def test_every_line_cites_its_own_verbatim_clause_and_the_opening_cites_all() -> None:
+    answer = themed_answer("what did reviews say about bruising?", HITS, COVERAGE, embed)
+    assert answer is not None
+    lines = answer.text.split("\n")
+    assert lines[0].startswith("7 reviews in the collection (2019–2023) discuss this topic, counted as reviews carrying")
+    assert [int(n) for n in re.findall(r"\[(\d+)\]", lines[0])] == [c.n for c in answer.citations]
+    for line in lines[1:]:
+        (n,) = re.findall(r"\[(\d+)\]", line)
+        c = answer.citations[int(n) - 1]
+        assert f"“{c.quote}”" in line and c.quote in c.chunk.text
+    assert lines[1].startswith("Found in 3 reviews: “")
+    # Every theme cites each of its sources once, headline first.
+    for t in answer.themes:
+        docs = [answer.citations[n - 1].chunk.doc_id for n in t.citations]
+        assert len(docs) == len(set(docs)) == t.reviews
+        assert answer.citations[t.citations[0] - 1].quote == t.heading
+
+
+def test_a_theme_resting_on_one_review_says_so() -> None:
+    hits = [
+        *HITS[:2],
+        review("f", 2022, "the father was not asked about bruising", "ask fathers about safe sleep"),
+        review("h", 2021, "fathers were not seen at home"),
+    ]
+    answer = themed_answer("fathers and safe sleep", hits, COVERAGE, embed)
+    assert answer is not None
+    assert "Recommended in one review only, 2022 – Area f – Child F: “ask fathers about safe sleep”" in answer.text
+    assert [(t.kind, t.reviews) for t in answer.themes] == [("finding", 2), ("recommendation", 1)]
+
+
+def test_under_two_relevant_sources_is_no_themed_answer() -> None:
+    assert themed_answer("children missing from school", HITS, COVERAGE, embed) is None
+
+
+def test_a_follow_up_is_about_its_new_aspect() -> None:
+    hits = [*HITS, review("g", 2022, "bruising was seen but the father was not spoken to")]
+    answer = themed_answer("and what about fathers? (bruising)", hits, COVERAGE, embed, focus="fathers")
+    assert answer is not None and answer.focus == "fathers"
+    assert {c.chunk.doc_id for c in answer.citations} == {"d", "g"}
+
+
+def test_surfaces_lay_themes_out_as_sections() -> None:
+    answer = themed_answer("what did reviews say about bruising?", HITS, COVERAGE, embed)
+    assert answer is not None
+    opening, sections = theme_layout(answer)
+    assert opening == answer.text.split("\n")[0]
+    assert [title for title, _ in sections] == ["What reviews found", "What reviews recommended"]
+    assert sections[0][1][0].caption == "3 sources · 2019–2023" and len(sections[0][1][0].support) == 2
+    html = answer_html(answer)
+    assert '<h3 class="cb-section">What reviews found</h3>' in html and 'href="#cb-cite-1"' in html
+    md = answer_markdown(answer)
+    assert "### What reviews recommended" in md and "_Counted as reviews carrying" in md
