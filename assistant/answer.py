@@ -85,6 +85,29 @@ def clauses(chunk: Chunk) -> list[tuple[int, str]]:
     return out
 
 
+_BULLET = re.compile(r"(?:^|\n)[ \t]*(?:[-*•➤]|\d{1,2}[.)])[ \t]+$")
+MAX_LIST_ITEMS = 8
+
+
+def list_items(chunk: Chunk, offset: int, clause: str) -> list[tuple[int, str]]:
+    """When the clause at ``offset`` introduces a list ("Factors increasing the risk to an infant
+    include:" followed by bullet lines), the list's items as (offset, text) clauses, in order; else
+    nothing. An item is a clause whose line starts with a bullet or a number."""
+    after = chunk.text[offset + len(clause) :]
+    if not after.lstrip(" ").startswith(":"):
+        return []
+    items: list[tuple[int, str]] = []
+    for o, c in clauses(chunk):
+        if o <= offset:
+            continue
+        if not _BULLET.search(chunk.text[max(0, o - 12) : o]):
+            break
+        items.append((o, c))
+        if len(items) >= MAX_LIST_ITEMS:
+            break
+    return items
+
+
 def _trim_quote(quote: str) -> str:
     if len(quote) <= MAX_QUOTE_CHARS:
         return quote
@@ -198,7 +221,9 @@ def source_points(hit: ReviewHit, query: QueryTerms, most: int = NAMED_POINTS) -
     for passage in hit.passages:
         chunk = passage.chunk
         for offset, clause in clauses(chunk):
-            every.append(Point(hit=hit, chunk=chunk, quote=_trim_quote(clause), offset=offset, score=query.score(clause, chunk.section)))
+            for o, text in list_items(chunk, offset, clause) or [(offset, clause)]:
+                score = query.score(clause + " " + text, chunk.section)
+                every.append(Point(hit=hit, chunk=chunk, quote=_trim_quote(text), offset=o, score=score))
     if query.wants and (part := [p for p in every if p.section == query.wants]):
         part.sort(key=lambda p: (p.chunk.index, p.offset))
         chosen = part[:MAX_NAMED_PART]
@@ -265,9 +290,28 @@ def compose(question: str, hits: Sequence[ReviewHit], filters: Filters = Filters
     query = QueryTerms.of(question)
     points = [best_point(h, query) for h in hits[:MAX_POINTS]]
 
-    citations = [p.cite(i + 1) for i, p in enumerate(points)]
+    # A point that only introduces a list is quoted by its items, each cited.
+    items = {i: list_items(p.chunk, p.offset, p.quote) for i, p in enumerate(points)}
+    citations: list[Citation] = []
+    markers: dict[int, str] = {}
+    listed: dict[int, list[tuple[int, str]]] = {}
+    for i, p in enumerate(points):
+        if items[i]:
+            listed[i] = []
+            for o, text in items[i]:
+                citations.append(Citation.at(len(citations) + 1, p.chunk, text, o))
+                listed[i].append((len(citations), text))
+        else:
+            citations.append(p.cite(len(citations) + 1))
+            markers[i] = f"[{len(citations)}]"
     sentences = [overview_line(citations)]
-    for group in similar_groups([p.quote for p in points]):
+    for i, entries in listed.items():
+        p = points[i]
+        quoted = "; ".join(f"“{text}” [{n}]" for n, text in entries)
+        sentences.append(t["list"].format(heading=p.chunk.display_heading, lead=p.quote, items=quoted))
+    plain = [i for i in range(len(points)) if i in markers]
+    for g in similar_groups([points[i].quote for i in plain]):
+        group = [plain[j] for j in g]
         first = points[group[0]]
         if len(group) > 1:
             sentences.append(
@@ -275,12 +319,12 @@ def compose(question: str, hits: Sequence[ReviewHit], filters: Filters = Filters
                     count=len(group),
                     heading=first.chunk.display_heading,
                     quote=first.quote,
-                    markers="".join(f"[{i + 1}]" for i in group),
+                    markers="".join(markers[i] for i in group),
                 )
             )
         else:
             template = t["point"].get(first.chunk.section if first.chunk.kind == "case_review" else "other", t["point"]["other"])
-            sentences.append(template.format(heading=first.chunk.display_heading, quote=first.quote, marker=f"[{group[0] + 1}]"))
+            sentences.append(template.format(heading=first.chunk.display_heading, quote=first.quote, marker=markers[group[0]]))
     return Answer(
         question=question,
         text="\n".join(sentences),

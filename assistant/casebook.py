@@ -20,10 +20,12 @@ from typing import Any
 
 from assistant import trainer
 from assistant.answer import compose, overview_line, years_span
+from assistant.counting import count_answer
 from assistant.feedback import record_feedback
 from assistant.followup import needs_context, standalone, topic
 from assistant.generate import Generator, budget_sources, parse_llm
 from assistant.guard import guard
+from assistant.reading import Reading, merged, read_question
 from assistant.refusal import in_scope, refusal
 from assistant.retrieve import Retriever, SearchResult, check_filters
 from assistant.safety import safety_notice
@@ -128,12 +130,17 @@ class Casebook:
         """A document's chunks in order."""
         return self.retriever.doc_chunks[doc_id]
 
+    @property
+    def areas(self) -> list[str]:
+        """The partnerships and areas the index's reviews name."""
+        return self.retriever.areas
+
     def labels_in(self, text: str) -> set[str]:
         return self.retriever.labels_in(text)
 
     # -- questions --------------------------------------------------------------------------------
     def check_filters(self, filters: Filters) -> Filters:
-        return check_filters(filters, self.retriever.keywords)
+        return check_filters(filters, self.retriever.keywords, self.retriever.areas)
 
     def search(self, query: str, k: int = 10, filters: Filters = Filters()) -> list[ReviewHit]:
         return self.search_scored(query, k, filters).hits
@@ -185,6 +192,15 @@ class Casebook:
         filters = self.check_filters(filters)
         rewritten = self._standalone(question, history)
         searched = rewritten or question
+        reading = self.read(question)
+        notes = tuple(f"Nothing in the collection is {u}; it holds {self._years()}." for u in reading.unmatched)
+        if reading.counting:
+            answer = self._count(question, reading, self.check_filters(merged(filters, reading.filters)))
+            return replace(answer, read_as=reading.said, notes=(*answer.notes, *notes))
+        read = reading.filters
+        if read.age_band:  # a theme question about "babies" keeps reviews of several children or unknown age
+            read = replace(read, age_band=(*read.age_band, "multiple/unknown"))
+        filters = self.check_filters(merged(filters, read))
         result = self.retriever.search_scored(searched, THEMED_SOURCES, filters)
         notice = safety_notice(question)
         focus = topic(question) if rewritten else None
@@ -197,8 +213,34 @@ class Casebook:
                 answer = self._generative(searched, answer, on_token)
             answer = replace(answer, question=question, safety_notice=notice)
         return replace(
-            answer, standalone_question=rewritten, inferred_labels=tuple(i.label for i in result.inferred), named_sources=result.named
+            answer,
+            standalone_question=rewritten,
+            inferred_labels=tuple(i.label for i in result.inferred),
+            named_sources=result.named,
+            read_as=reading.said,
+            notes=(*answer.notes, *notes),
         )
+
+    def read(self, question: str) -> Reading:
+        """The question's own filters and whether it asks for a count (assistant/reading.py). A
+        question that names a source is about that source: nothing else is read from it."""
+        if self.retriever.names.in_question(question):
+            return Reading()
+        return read_question(question, years=self.years, areas=self.retriever.areas)
+
+    def _count(self, question: str, reading: Reading, filters: Filters) -> Answer:
+        """A counting or listing question, answered exactly from the metadata (assistant/counting.py)."""
+        firsts = self.retriever.matching(filters)
+        if not filters.kind:  # "how many reviews …": case reviews, not briefings or notes
+            firsts = [c for c in firsts if c.kind == "case_review"]
+        how = "the reviews' own details (year, nation, area, the child's age, outcome)"
+        if reading.topic:
+            result = self.retriever.search_scored(reading.topic, THEMED_SOURCES, filters)
+            covered, how = self.retriever.covering(reading.topic, result, filters, [h.doc_id for h in result.hits])
+            ids = {c.doc_id for c in covered}
+            firsts = [c for c in firsts if c.doc_id in ids]
+        read_as = " · ".join(reading.said) or "every review"
+        return count_answer(question, firsts, self.retriever.doc_chunks, how, read_as, filters)
 
     def _themed(self, question: str, result: SearchResult, filters: Filters, focus: str | None = None) -> Answer | None:
         coverage = self.retriever.coverage(question, result, filters, [h.doc_id for h in result.hits])

@@ -116,7 +116,7 @@ def expand_question(question: str, groups: Sequence[VocabularyGroup]) -> str:
     return question if not extra else question + " " + " ".join(extra)
 
 
-def check_filters(filters: Filters, known_keywords: Sequence[str] = ()) -> Filters:
+def check_filters(filters: Filters, known_keywords: Sequence[str] = (), known_areas: Sequence[str] = ()) -> Filters:
     """Unknown values raise FilterError naming the valid ones. Keyword filters are matched in lower case."""
 
     def check(name: str, values: tuple[str, ...], valid: Sequence[str]) -> None:
@@ -139,6 +139,19 @@ def check_filters(filters: Filters, known_keywords: Sequence[str] = ()) -> Filte
                 close = difflib.get_close_matches(k, known, n=8, cutoff=0.5)
                 hint = ", ".join(close) if close else ", ".join(known[:12]) + ", …"
                 raise FilterError(f"unknown keyword {k!r}; NSPCC keywords in the index include: {hint}")
+    areas = filters.area
+    if known_areas and areas:
+        import difflib
+
+        by_lower = {a.lower(): a for a in known_areas}
+        fixed = []
+        for a in areas:
+            if a.strip().lower() not in by_lower:
+                close = difflib.get_close_matches(a.strip().lower(), list(by_lower), n=5, cutoff=0.6)
+                hint = ", ".join(by_lower[c] for c in close) if close else ", ".join(sorted(known_areas)[:12]) + ", …"
+                raise FilterError(f"unknown area {a!r}; areas in the index include: {hint}")
+            fixed.append(by_lower[a.strip().lower()])
+        areas = tuple(fixed)
     if filters.year_from and filters.year_to and filters.year_from > filters.year_to:
         raise FilterError(f"year range {filters.year_from}–{filters.year_to} is empty; expected from ≤ to")
     return Filters(
@@ -149,6 +162,7 @@ def check_filters(filters: Filters, known_keywords: Sequence[str] = ()) -> Filte
         outcome=filters.outcome,
         keyword=keywords,
         kind=filters.kind,
+        area=areas,
     )
 
 
@@ -175,6 +189,7 @@ class Retriever:
         self.config = config or RetrievalConfig()
         self.chunks: list[Chunk] = list(store.all_chunks())
         self.keywords = sorted({k.lower() for c in self.chunks for k in c.meta.keywords})
+        self.areas = sorted({c.meta.area for c in self.chunks if c.meta.area and c.kind == "case_review"})
         # Each label's word stems, for labels_in.
         self._label_words = {k: w for k in self.keywords if (w := frozenset(stem(t) for t in tokens(k) if len(t) > 2))}
         corpus = [tokens(f"{c.heading} {c.text} {' '.join(c.meta.keywords)}") for c in self.chunks]
@@ -272,14 +287,19 @@ class Retriever:
             named=sources,
         )
 
-    def coverage(self, question: str, result: SearchResult, filters: Filters, found: Sequence[str]) -> Coverage:
-        """How many reviews in the whole collection (under ``filters``) discuss the question's topic:
-        those carrying the NSPCC labels the question names, else the label read from it by meaning
-        (the nearest, and a second as near), in the age band of a vocabulary group it uses ("non-
-        mobile" → under 1); with no label at all, the reviews ``found`` for it by their text. (A
-        vocabulary group's own label list is a retrieval aid, too broad to count by.)"""
+    def covering(self, question: str, result: SearchResult, filters: Filters, found: Sequence[str]) -> tuple[list[Chunk], str]:
+        """The reviews in the whole collection (under ``filters``) that discuss the question's topic,
+        as their first chunks, and how they were counted: those carrying the NSPCC labels the
+        question names, else the label read from it by meaning (the nearest, and a second as near),
+        in the age band of a vocabulary group it uses ("non-mobile" → under 1); with no label at all,
+        the reviews ``found`` for it by their text. (A vocabulary group's own label list is a
+        retrieval aid, too broad to count by.)"""
         groups = matched_groups(question)
-        labels = self.labels_in(question)
+        named = self.labels_in(question)
+        # A label the question names counts with the labels that narrow it ("neglect" → "child
+        # neglect", "medical neglect"): NSPCC's librarians used both.
+        labels = {k for k, words in self._label_words.items() if any(self._label_words.get(n, frozenset()) <= words for n in named)}
+        labels |= named
         how = "reviews carrying the NSPCC labels the question names"
         if not labels and result.inferred:
             top = result.inferred[0].score
@@ -298,6 +318,11 @@ class Retriever:
         else:
             firsts = [self.doc_chunks[d][0] for d in dict.fromkeys(found) if self.doc_chunks[d][0].kind == "case_review"]
             how = "reviews found for the question by their text (no NSPCC label matched it)"
+        return firsts, how
+
+    def coverage(self, question: str, result: SearchResult, filters: Filters, found: Sequence[str]) -> Coverage:
+        """How many reviews in the whole collection discuss the question's topic (``covering``)."""
+        firsts, how = self.covering(question, result, filters, found)
         years = sorted({c.meta.year for c in firsts if c.meta.year})
         span = None if not years else str(years[0]) if years[0] == years[-1] else f"{years[0]}–{years[-1]}"
         nations = Counter(c.meta.nation for c in firsts if c.meta.nation != "unknown")
@@ -309,6 +334,11 @@ class Retriever:
             by_nation=tuple(sorted(nations.items(), key=lambda kv: -kv[1])) if len(nations) > 1 else (),
             by_age_band=tuple((b, bands_seen[b]) for b in AGE_BANDS if bands_seen.get(b)) if len(bands_seen) > 1 else (),
         )
+
+    def matching(self, filters: Filters) -> list[Chunk]:
+        """The first chunk of every document the filters allow, newest first (exact, from metadata)."""
+        firsts = [cs[0] for cs in self.doc_chunks.values() if filters.matches(cs[0])]
+        return sorted(firsts, key=lambda c: (-(c.meta.year or 0), c.meta.area or "", c.heading))
 
     def labels_in(self, question: str) -> set[str]:
         """NSPCC keyword labels the question names itself ("interpreters", "housing"): every word of

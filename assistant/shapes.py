@@ -21,13 +21,21 @@ def describe_filters(filters: Filters) -> str | None:
     parts: list[str] = []
     if filters.age_band:
         parts.append("children aged " + " or ".join(filters.age_band))
-    if filters.year_from and filters.year_to:
+    if filters.year_from and filters.year_from == filters.year_to:
+        parts.append(f"published {filters.year_from}")
+    elif filters.year_from and filters.year_to:
         parts.append(f"published {filters.year_from}–{filters.year_to}")
     elif filters.year_from:
         parts.append(f"published {filters.year_from} or later")
     elif filters.year_to:
         parts.append(f"published up to {filters.year_to}")
-    for label, values in (("in", filters.nation), ("outcome", filters.outcome), ("keyword", filters.keyword), ("kind", filters.kind)):
+    for label, values in (
+        ("in", filters.nation),
+        ("area", filters.area),
+        ("outcome", filters.outcome),
+        ("keyword", filters.keyword),
+        ("kind", filters.kind),
+    ):
         if values:
             parts.append(f"{label} " + " or ".join(values))
     return "Filtered to " + ", ".join(parts) + "."
@@ -110,6 +118,7 @@ def answer_dict(answer: Answer) -> dict[str, Any]:
         "inferred_labels": list(answer.inferred_labels),
         "named_sources": [named_dict(n) for n in answer.named_sources],
         "focus": answer.focus,
+        "read_as": list(answer.read_as),
         "coverage": coverage_dict(answer.coverage) if answer.coverage else None,
         "themes": [theme_dict(t) for t in answer.themes],
         "notes": list(answer.notes),

@@ -19,8 +19,8 @@ found, still grounded by construction, without a language model:
    (``Coverage``, counted by the retriever) and how they were counted.
 
 Consumes ``ReviewHit`` records, a ``Coverage``, and an ``embed`` function (the Embedder's); produces
-an ``Answer`` with ``themes`` and ``coverage`` set, or None when fewer than two sources have a
-relevant clause (the caller then composes the plain answer). Wording: prompts/answer.toml [themes].
+an ``Answer`` with ``themes`` and ``coverage`` set, or None when fewer than ``min_sources`` sources
+have a relevant clause (the caller then composes the plain answer). Wording: prompts/answer.toml [themes].
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from assistant.answer import Point, QueryTerms, _trim_quote, clauses, templates, years_span
+from assistant.answer import Point, QueryTerms, _trim_quote, clauses, list_items, templates, years_span
 from records.types import Answer, Citation, Coverage, Filters, ReviewHit, Theme
 
 Embed = Callable[[Sequence[str]], list[list[float]]]
@@ -47,6 +47,7 @@ class ThemeSettings:
     group: float = 0.35  # cosine with a theme's seed clause to join the theme
     focus_weight: float = 0.7  # a follow-up's new aspect against the earlier topic
     focus_floor: float = 0.3  # cosine with the new aspect a follow-up's clause needs
+    min_sources: int = 3  # fewer relevant sources than this get the plain answer (one point each)
     findings: int = 4  # themes shown of each kind
     recommendations: int = 3
 
@@ -77,8 +78,13 @@ def candidates(hits: Sequence[ReviewHit], query: QueryTerms, per_source: int) ->
         for passage in hit.passages:
             chunk = passage.chunk
             for offset, clause in clauses(chunk):
-                quote = _trim_quote(clause)
-                mine.append(Point(hit=hit, chunk=chunk, quote=quote, offset=offset, score=query.score(clause, chunk.section)))
+                # A clause that introduces a list stands for its items: the lead-in says nothing itself.
+                for o, text in list_items(chunk, offset, clause) or [(offset, clause)]:
+                    mine.append(
+                        Point(
+                            hit=hit, chunk=chunk, quote=_trim_quote(text), offset=o, score=query.score(clause + " " + text, chunk.section)
+                        )
+                    )
         mine.sort(key=lambda p: -p.score)
         for p in mine:
             if p.quote in seen:
@@ -128,7 +134,7 @@ def themed_answer(
     focus: str | None = None,
     settings: ThemeSettings | None = None,
 ) -> Answer | None:
-    """The themed answer (see the module docstring), or None when it would rest on under two sources."""
+    """The themed answer (see the module docstring), or None when it would rest on too few sources."""
     cfg = settings or ThemeSettings()
     query = QueryTerms.of(question if not focus else f"{focus} {question}")
     points = [p for p in candidates(hits[: cfg.sources], query, cfg.per_source) if kind_of(p)]
@@ -144,7 +150,7 @@ def themed_answer(
     members = [
         _Member(p, float(r), v) for p, r, v in zip(points, relevance, clause_vectors, strict=True) if r >= cfg.relevance and kind_of(p)
     ]
-    if len({m.point.hit.doc_id for m in members}) < 2:
+    if len({m.point.hit.doc_id for m in members}) < cfg.min_sources:
         return None
 
     chosen: list[tuple[str, list[_Member]]] = []
@@ -219,6 +225,8 @@ def coverage_line(coverage: Coverage, cited: int, markers: str) -> str:
     """ "42 reviews in the collection (2019–2025; England 40, Wales 2) discuss this, counted as …;
     the themes below draw on the 14 most relevant [1]…[n]." """
     t = templates()["themes"]
+    if not coverage.reviews:  # e.g. filtered to briefings: no review count to give
+        return str(t["no_reviews"].format(cited=cited, markers=markers))
     split = [f"{n} {count}" for n, count in coverage.by_nation]
     detail = "; ".join(part for part in (coverage.years or "", ", ".join(split)) if part)
     return str(

@@ -16,6 +16,7 @@ from typing import Any
 from assistant.feedback import read_feedback
 from assistant.support import OverlapJudge
 from assistant.surfaces.cli import add_llm, ready_casebook
+from evals import reading
 from evals import run as ev
 from evals.baselines import rankers
 from evals.generalisation import GENERALISE, generalisation, summary_line
@@ -43,6 +44,11 @@ def register(sub: Any) -> None:
         "--synthesis",
         action="store_true",
         help="also measure answers on generalise.jsonl: citation precision and recall, themed share, theme purity",
+    )
+    p.add_argument(
+        "--reading",
+        action="store_true",
+        help="also check questions that carry filters, count, list or name a source (read_cases.jsonl)",
     )
     add_llm(p)
     p.set_defaults(func=cmd_eval)
@@ -79,6 +85,12 @@ def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
         base = baseline.metrics.get(name)
         print(f"{name:{width}}  {value:>8g}" + (f"   (baseline {base:g})" if base is not None else ""))
     print(f"report: {report}")
+    if args.reading:
+        totals, read_results = reading.run(cb)
+        for case in read_results:
+            if case["failures"]:
+                print(f"reading FAIL {case['question']}: " + "; ".join(case["failures"]))
+        print("reading: " + ", ".join(f"{k} {v}" for k, v in totals.items()))
     if args.synthesis:
         rows = [json.loads(line) for line in GENERALISE.read_text(encoding="utf-8").splitlines() if line.strip()]
         for split in ("tuning", "test"):

@@ -181,6 +181,7 @@ class Filters:
     outcome: tuple[str, ...] = ()
     keyword: tuple[str, ...] = ()
     kind: tuple[str, ...] = ()
+    area: tuple[str, ...] = ()  # the partnership or area a review names ("Norfolk", "City and Hackney")
 
     def is_empty(self) -> bool:
         return self == Filters()
@@ -198,6 +199,8 @@ class Filters:
         if self.outcome and m.outcome not in self.outcome:
             return False
         if self.kind and chunk.kind not in self.kind:
+            return False
+        if self.area and m.area not in self.area:
             return False
         if self.keyword:
             have = {k.lower() for k in m.keywords}
@@ -284,6 +287,7 @@ class Answer:
     themes: tuple[Theme, ...] = ()  # a themed answer's findings and recommendations, in order
     coverage: Coverage | None = None  # how many reviews discuss the topic (themed answers)
     focus: str | None = None  # a follow-up's new aspect, which its points are about
+    read_as: tuple[str, ...] = ()  # filters read from the question itself, in words
 
 
 @dataclass(frozen=True)

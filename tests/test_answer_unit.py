@@ -251,3 +251,26 @@ def test_a_named_source_is_answered_from_itself_with_related_reviews_apart() -> 
     )
     assert [h.doc_id for h in answer.sources] == ["n", "o"]
     assert len({c.quote for c in answer.citations}) == len(answer.citations), "no quote twice"
+
+
+def test_a_clause_that_introduces_a_list_is_quoted_by_its_items() -> None:
+    text = (
+        "Factors increasing the risk to an infant include:\n\n"
+        "- parents co-sleeping with babies, particularly after alcohol\n"
+        "- babies in unsafe sleeping positions\n"
+        "- parental mental health issues.\n\nAssessing families\n\nAny assessment can be an opportunity."
+    )
+    hit = source(passage(text, kind="briefing", heading="Infants: learning from case reviews", section="text"))
+    answer = compose("what are the risk factors for an infant?", [hit])
+    assert [c.quote for c in answer.citations] == [
+        "parents co-sleeping with babies, particularly after alcohol",
+        "babies in unsafe sleeping positions",
+        "parental mental health issues",
+    ]
+    assert answer.text.split("\n")[1] == (
+        "Infants: learning from case reviews — Factors increasing the risk to an infant include: "
+        "“parents co-sleeping with babies, particularly after alcohol” [1]; “babies in unsafe sleeping positions” [2]; "
+        "“parental mental health issues” [3]"
+    )
+    for c in answer.citations:
+        assert c.chunk.text[c.quote_start - c.chunk.start : c.quote_end - c.chunk.start] == c.quote

@@ -11,6 +11,7 @@ import pytest
 
 from assistant.casebook import Casebook
 from assistant.support import OverlapJudge
+from evals import reading
 from evals import run as ev
 from evals.report import write_report
 from records.settings import Settings
@@ -95,3 +96,13 @@ def test_gate_fails_on_a_broken_answerer_and_passes_on_the_real_one(cb: Casebook
     assert "points to no citation" in page
     data = json.loads((tmp_path / "report" / "results.json").read_text())
     assert data["regressions"] and len(data["cases"]) == len(cases)
+
+
+@pytest.mark.eval
+@pytest.mark.slow
+def test_questions_that_carry_filters_count_or_name_a_source_are_read_right(cb: Casebook) -> None:
+    """evals/read_cases.jsonl: expected counts and sources computed from the metadata by the builder."""
+    totals, results = reading.run(cb)
+    failures = [f"{r['question']}: {r['failures']}" for r in results if r["failures"]]
+    assert not failures, failures
+    assert totals["cases"] >= 20 and totals["exact_count"] == 1.0 and totals["named_only"] == 1.0

@@ -7,11 +7,12 @@ import re
 from collections.abc import Sequence
 
 from assistant.surfaces.render import answer_html, answer_markdown, theme_layout
-from assistant.themes import themed_answer
+from assistant.themes import ThemeSettings, themed_answer
 from records.types import Coverage, ReviewHit
 from tests.helpers.build import passage, source
 
 TOPICS = ("bruis", "father", "sleep", "school")
+TWO = ThemeSettings(min_sources=2)  # small hand-built cases: two relevant sources make a themed answer
 COVERAGE = Coverage(reviews=7, years="2019–2023", how="reviews carrying the NSPCC labels the question names: bruises")
 
 
@@ -82,19 +83,21 @@ def test_a_theme_resting_on_one_review_says_so() -> None:
         review("f", 2022, "the father was not asked about bruising", "ask fathers about safe sleep"),
         review("h", 2021, "fathers were not seen at home"),
     ]
-    answer = themed_answer("fathers and safe sleep", hits, COVERAGE, embed)
+    answer = themed_answer("fathers and safe sleep", hits, COVERAGE, embed, settings=TWO)
     assert answer is not None
     assert "Recommended in one review only, 2022 – Area f – Child F: “ask fathers about safe sleep”" in answer.text
     assert [(t.kind, t.reviews) for t in answer.themes] == [("finding", 2), ("recommendation", 1)]
 
 
-def test_under_two_relevant_sources_is_no_themed_answer() -> None:
-    assert themed_answer("children missing from school", HITS, COVERAGE, embed) is None
+def test_too_few_relevant_sources_is_no_themed_answer() -> None:
+    assert themed_answer("children missing from school", HITS, COVERAGE, embed, settings=TWO) is None
+    two = [HITS[0], HITS[1], HITS[3]]  # two about bruising: under the default minimum of three
+    assert themed_answer("what did reviews say about bruising?", two, COVERAGE, embed) is None
 
 
 def test_a_follow_up_is_about_its_new_aspect() -> None:
     hits = [*HITS, review("g", 2022, "bruising was seen but the father was not spoken to")]
-    answer = themed_answer("and what about fathers? (bruising)", hits, COVERAGE, embed, focus="fathers")
+    answer = themed_answer("and what about fathers? (bruising)", hits, COVERAGE, embed, focus="fathers", settings=TWO)
     assert answer is not None and answer.focus == "fathers"
     assert {c.chunk.doc_id for c in answer.citations} == {"d", "g"}
 

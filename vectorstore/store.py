@@ -99,6 +99,7 @@ def _where(filters: Filters) -> dict[str, Any] | None:
         ("age_band", filters.age_band),
         ("outcome", filters.outcome),
         ("kind", filters.kind),
+        ("area", filters.area),
     ):
         if values:
             clauses.append({field_name: {"$in": list(values)}})

@@ -58,7 +58,14 @@ def _year(value: Any) -> int | None:
 
 
 def _filters(
-    year_from: Any, year_to: Any, nation: list[str], age: list[str], outcome: list[str], keyword: list[str], kind: list[str]
+    year_from: Any,
+    year_to: Any,
+    nation: list[str],
+    age: list[str],
+    outcome: list[str],
+    keyword: list[str],
+    kind: list[str],
+    area: list[str] | None = None,
 ) -> Filters:
     return Filters(
         year_from=_year(year_from),
@@ -68,7 +75,22 @@ def _filters(
         outcome=tuple(outcome or ()),
         keyword=tuple(keyword or ()),
         kind=tuple(kind or ()),
+        area=tuple(area or ()),
     )
+
+
+def _filter_values(f: Filters) -> list[Any]:
+    """Filters as the side panel's component values (the inverse of ``_filters``)."""
+    return [
+        str(f.year_from) if f.year_from else YEARS_ANY,
+        str(f.year_to) if f.year_to else YEARS_ANY,
+        list(f.nation),
+        list(f.age_band),
+        list(f.outcome),
+        list(f.keyword),
+        list(f.kind),
+        list(f.area),
+    ]
 
 
 def _chat_text(answer: Answer) -> str:
@@ -146,6 +168,7 @@ def build_app(cb: Casebook) -> Any:
     def respond(message: str, chat: list[dict[str, Any]], state: dict[str, Any], *filter_values: Any) -> Iterator[tuple[Any, ...]]:
         chat = [*chat, {"role": "user", "content": html.escape(message or "")}]
         filters = _filters(*filter_values)
+        same = [gr.update() for _ in filter_values]
         history = state.get("questions", [])
         answer: Answer | None = None
         try:
@@ -157,10 +180,11 @@ def build_app(cb: Casebook) -> Any:
                         answer = done
                         break
                     shown = f"_Drafting with {html.escape(cb.llm.label)}; checking every sentence against its sources when done…_\n\n"
-                    yield [*chat, {"role": "assistant", "content": shown + html.escape(draft)}], state, "", gr.update(), gr.update(), ""
+                    drafting = [*chat, {"role": "assistant", "content": shown + html.escape(draft)}]
+                    yield drafting, state, "", gr.update(), gr.update(), "", *same
         except CasebookError as exc:
             chat.append({"role": "assistant", "content": f"⚠️ {html.escape(str(exc))}"})
-            yield chat, state, "", gr.update(), gr.update(), ""
+            yield chat, state, "", gr.update(), gr.update(), "", *same
             return
         if answer is None:
             return
@@ -174,13 +198,15 @@ def build_app(cb: Casebook) -> Any:
         chat.append({"role": "assistant", "content": ""})
         for i in range(1, len(pieces)):
             chat[-1] = {"role": "assistant", "content": "\n\n".join(pieces[:i])}
-            yield chat, state, "", gr.update(), gr.update(), ""
+            yield chat, state, "", gr.update(), gr.update(), "", *same
             time.sleep(STREAM_DELAY_S)
         chat[-1] = {"role": "assistant", "content": text}
         path = cb.settings.cache_dir / "answers" / f"casebook-answer-{hashlib.sha1(markdown.encode()).hexdigest()[:10]}.md"
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(markdown, encoding="utf-8")
-        yield chat, state, panel, gr.update(value=markdown), gr.update(value=str(path), visible=True), ""
+        # Filters read from the question are set in the side panel, where they can be seen and undone.
+        shown_filters = [gr.update(value=v) for v in _filter_values(answer.filters)] if answer.read_as else same
+        yield chat, state, panel, gr.update(value=markdown), gr.update(value=str(path), visible=True), "", *shown_filters
 
     def feedback(helpful: bool, comment: str, state: dict[str, Any]) -> str:
         answer = state.get("last")
@@ -204,6 +230,7 @@ def build_app(cb: Casebook) -> Any:
             outcome = gr.CheckboxGroup(list(OUTCOMES), label="Outcome", elem_id="outcome")
             keyword = gr.Dropdown(keywords, multiselect=True, label="NSPCC keyword", elem_id="keyword")
             kind = gr.CheckboxGroup(list(KINDS), label="Kind of source", elem_id="kind")
+            area = gr.Dropdown(cb.areas, multiselect=True, label="Area or partnership", elem_id="area")
         gr.Markdown("# Casebook\nLearning from UK child safeguarding case reviews, with the passage behind every claim.")
         gr.Markdown(_coverage(cb), elem_id="coverage")
         with gr.Tab("Ask", elem_id="tab-ask"), gr.Row():
@@ -264,10 +291,10 @@ def build_app(cb: Casebook) -> Any:
             path = _save(cb, briefing_markdown(b), "briefing", file_format, briefing=b)
             return page, gr.update(value=str(path), visible=True, label=f"Download briefing ({file_format})")
 
-        filters = [year_from, year_to, nation, age, outcome, keyword, kind]
+        filters = [year_from, year_to, nation, age, outcome, keyword, kind, area]
         make_prompts.click(prompts_fn, [theme, n_prompts, *filters], [trainer_panel, trainer_file])
         make_briefing.click(briefing_fn, [theme, fmt, *filters], [trainer_panel, trainer_file])
-        outputs = [chatbot, state, panel, markdown, download, question]
+        outputs = [chatbot, state, panel, markdown, download, question, *filters]
         send.click(respond, [question, chatbot, state, *filters], outputs)
         question.submit(respond, [question, chatbot, state, *filters], outputs)
         clear.click(lambda: ([], {"questions": []}, "", "", ""), None, [chatbot, state, panel, markdown, thanks])

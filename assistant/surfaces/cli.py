@@ -69,6 +69,7 @@ def filters_of(args: argparse.Namespace) -> Filters:
         outcome=tuple(args.outcome or ()),
         keyword=tuple(args.keyword or ()),
         kind=tuple(args.kind or ()),
+        area=tuple(args.area or ()),
     )
 
 
@@ -81,6 +82,7 @@ def add_filters(p: argparse.ArgumentParser) -> None:
     g.add_argument("--outcome", action="append", help=" | ".join(OUTCOMES))
     g.add_argument("--keyword", action="append", help="an NSPCC keyword label, e.g. 'domestic abuse'")
     g.add_argument("--kind", action="append", help=" | ".join(KINDS))
+    g.add_argument("--area", action="append", help="a partnership or area, e.g. 'Norfolk'")
 
 
 def add_llm(p: argparse.ArgumentParser) -> None:

@@ -112,6 +112,8 @@ def answer_html(answer: Answer) -> str:
     parts = ['<div class="cb-panel">']
     if answer.safety_notice:
         parts.append(f'<div class="cb-notice" role="alert">{_e(answer.safety_notice)}</div>')
+    if answer.read_as:
+        parts.append(f'<div class="cb-filters">Read as: {_e(" · ".join(answer.read_as))}</div>')
     note = describe_filters(answer.filters)
     if note:
         parts.append(f'<div class="cb-filters">{_e(note)}</div>')
@@ -197,6 +199,8 @@ def answer_markdown(answer: Answer) -> str:
     lines = [f"**Question:** {answer.question}", ""]
     if answer.safety_notice:
         lines += [f"> **{answer.safety_notice}**", ""]
+    if answer.read_as:
+        lines += [f"_Read as: {' · '.join(answer.read_as)}_", ""]
     note = describe_filters(answer.filters)
     if note:
         lines += [f"_{note}_", ""]

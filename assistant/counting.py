@@ -1,0 +1,82 @@
+"""Counting and listing questions ("how many reviews published in 2023 involved a teenager who died?",
+"which reviews since 2021 were about neglect in Norfolk?"), answered exactly from the metadata.
+
+Consumes the matching documents (their first chunks, already counted by the caller: every document
+the question's filters allow, narrowed to those about its topic when it has one) and how they were
+counted; produces an ``Answer`` that opens with the number and lists the documents (year, area,
+title) each with a one-line quote from its summary, cited. The number is exact; only the list is cut
+at ``MAX_LISTED``, and the answer says so.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from assistant.answer import _trim_quote, clauses, templates
+from records.types import Answer, Chunk, Citation, Filters
+
+MAX_LISTED = 25
+LINE_QUOTE_CHARS = 200
+
+
+def _summary_line(first: Chunk, chunks: Sequence[Chunk]) -> tuple[Chunk, int, str]:
+    """The first clause of a document's summary (what happened), else of its first passage."""
+    chunk = next((c for c in chunks if c.section == "summary"), first)
+    found = clauses(chunk)
+    if found:
+        offset, clause = found[0]
+    else:
+        clause = chunk.text.strip()
+        offset = chunk.text.find(clause)
+    quote = _trim_quote(clause)
+    if len(quote) > LINE_QUOTE_CHARS:
+        cut = quote.rfind(" ", 0, LINE_QUOTE_CHARS)
+        quote = quote[: cut if cut > 0 else LINE_QUOTE_CHARS].rstrip(" ,;:")
+    return chunk, offset, quote
+
+
+def count_answer(
+    question: str,
+    matching: Sequence[Chunk],
+    chunks_of: dict[str, list[Chunk]],
+    how: str,
+    read_as: str,
+    filters: Filters,
+) -> Answer:
+    t = templates()["count"]
+    listed = list(matching)[:MAX_LISTED]
+    citations: list[Citation] = []
+    lines: list[str] = []
+    for first in listed:
+        chunk, offset, quote = _summary_line(first, chunks_of.get(first.doc_id, [first]))
+        n = len(citations) + 1
+        citations.append(Citation.at(n, chunk, quote, offset))
+        lines.append(t["line"].format(heading=first.display_heading, quote=quote, marker=f"[{n}]"))
+    count = len(matching)
+    kind = "review" if all(c.kind == "case_review" for c in matching) else "source"
+    noun = kind if count == 1 else kind + "s"
+    opening = (
+        t["opening"]
+        .format(
+            count=count,
+            noun=noun,
+            verb="matches" if count == 1 else "match",
+            read_as=read_as,
+            how=how,
+            markers="".join(f"[{c.n}]" for c in citations),
+        )
+        .replace(" .", ".")
+    )
+    if count > len(listed):
+        opening += " " + t["more"].format(shown=len(listed), rest=count - len(listed))
+    if not count:
+        opening = t["none"].format(read_as=read_as, how=how)
+    return Answer(
+        question=question,
+        text="\n".join([opening, *lines]),
+        refused=not count,  # nothing to cite: shown as a notice, like a refusal, with the reading
+        safety_notice=None,
+        citations=tuple(citations),
+        sources=(),
+        filters=filters,
+    )
