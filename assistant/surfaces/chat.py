@@ -167,7 +167,12 @@ def build_app(cb: Casebook) -> Any:
 
     def respond(message: str, chat: list[dict[str, Any]], state: dict[str, Any], *filter_values: Any) -> Iterator[tuple[Any, ...]]:
         chat = [*chat, {"role": "user", "content": html.escape(message or "")}]
-        filters = _filters(*filter_values)
+        # Side-panel values that only show what the last question said (and were not touched since)
+        # apply to that question alone; a value the user set or changed is the user's filter.
+        empty = _filter_values(Filters())
+        read_before = state.get("read_values") or empty
+        values = [e if v == r and r != e else v for v, r, e in zip(filter_values, read_before, empty, strict=True)]
+        filters = _filters(*values)
         same = [gr.update() for _ in filter_values]
         history = state.get("questions", [])
         answer: Answer | None = None
@@ -189,7 +194,9 @@ def build_app(cb: Casebook) -> Any:
         if answer is None:
             return
         questions = [*state.get("questions", []), answer.standalone_question or answer.question]
-        state = {**state, "questions": questions[-10:], "last": answer}
+        applied = _filter_values(answer.filters)
+        read_now = [a if v == e else e for a, v, e in zip(applied, values, empty, strict=True)] if answer.read_as else empty
+        state = {**state, "questions": questions[-10:], "last": answer, "read_values": read_now}
         text = _chat_text(answer)
         panel = answer_html(answer)
         markdown = answer_markdown(answer)
@@ -205,7 +212,8 @@ def build_app(cb: Casebook) -> Any:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(markdown, encoding="utf-8")
         # Filters read from the question are set in the side panel, where they can be seen and undone.
-        shown_filters = [gr.update(value=v) for v in _filter_values(answer.filters)] if answer.read_as else same
+        changed = answer.read_as or read_before != empty
+        shown_filters = [gr.update(value=v) for v in (applied if answer.read_as else values)] if changed else same
         yield chat, state, panel, gr.update(value=markdown), gr.update(value=str(path), visible=True), "", *shown_filters
 
     def feedback(helpful: bool, comment: str, state: dict[str, Any]) -> str:
@@ -221,7 +229,10 @@ def build_app(cb: Casebook) -> Any:
     with gr.Blocks(title="Casebook", analytics_enabled=False) as app:
         state = gr.State({"questions": []})
         with gr.Sidebar(label="Filters", open=True):
-            gr.Markdown("**Filters** apply to your next question.")
+            gr.Markdown(
+                "**Filters** apply to your next question. Filters read from a question are shown here "
+                "and apply to that question only, unless you change them."
+            )
             years = [YEARS_ANY, *(str(y) for y in cb.years)]
             year_from = gr.Dropdown(years, value=YEARS_ANY, label="Published from", elem_id="year-from")
             year_to = gr.Dropdown(years, value=YEARS_ANY, label="Published up to", elem_id="year-to")

@@ -144,6 +144,30 @@ def test_ask_cite_filter_follow_up_feedback(browser: Any, app_url: str, real_ind
     page.close()
 
 
+def test_a_counting_question_is_read_shown_and_set_in_the_side_panel(browser: Any, app_url: str, screenshots: Path) -> None:
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    page.goto(app_url)
+    page.wait_for_selector("#question textarea", timeout=60000)
+    _ask(page, "How many reviews published in 2023 involved a teenager who died?")
+    panel = page.inner_text("#answer-panel")
+    assert "Read as: published 2023 · age 11–15 or 16–17 · outcome death" in panel
+    assert page.inner_text("#chat").count("2023") >= 2 and "in the collection match" in page.inner_text("#chat")
+    # The side panel shows the filters set, so they can be seen and undone.
+    assert page.locator("#year-from input").input_value() == "2023"
+    assert page.locator("#age-band input[type=checkbox]:checked").count() == 2
+    assert page.locator("#outcome input[type=checkbox]:checked").count() == 1
+    _screenshot(page, screenshots, "counting-question.png")
+    # Read filters belong to the question that said them: the next question starts clear…
+    _ask(page, "What did reviews say about neglect?")
+    assert "published 2023" not in page.inner_text("#answer-panel")
+    assert page.locator("#year-from input").input_value() == "any"
+    # …but one the user sets in the side panel stays theirs.
+    page.click("#nation label:has-text('Wales')")
+    _ask(page, "What did reviews say about neglect?")
+    assert "in Wales" in page.inner_text("#answer-panel")
+    page.close()
+
+
 def test_live_concern_notice_and_refusal(browser: Any, app_url: str) -> None:
     page = browser.new_page(viewport={"width": 1400, "height": 1000})
     page.goto(app_url)
