@@ -39,7 +39,9 @@ NATION_WORDS = {
     "northern ireland": "Northern Ireland",
 }
 AGE_WORDS: tuple[tuple[str, tuple[str, ...]], ...] = (
-    (r"unborn|pre-?birth|pregnan\w*", ("unborn",)),
+    # Only "unborn": a pre-birth assessment or a pregnancy is about a baby whose review is usually
+    # filed under the age at the incident, after birth.
+    (r"unborn", ("unborn",)),
     (r"new-?borns?|babies|baby|infants?|non-?mobile", ("under 1",)),
     (r"toddlers?", ("1-4",)),
     (r"under[- ](?:fives?|5s?)|pre-?school(?:ers?)?", ("under 1", "1-4")),

@@ -53,6 +53,7 @@ def test_the_headline_counting_question() -> None:
         ("toddlers who were seriously injured", "outcome", ("serious harm",)),
         ("children under five", "age_band", ("under 1", "1-4")),
         ("unborn babies and pre-birth assessment", "age_band", ("unborn", "under 1")),
+        ("pre-birth assessments in pregnancy", "age_band", ()),
         ("what does the guidance say about neglect?", "kind", ("guidance",)),
         ("what do the briefings say?", "kind", ("briefing",)),
     ],
