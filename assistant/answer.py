@@ -213,6 +213,22 @@ def _years(chunks: Sequence[Chunk]) -> str:
     return f", published {span}," if span else ""
 
 
+def cited_answer(
+    question: str, lines: Sequence[str], citations: Sequence[Citation], sources: Sequence[ReviewHit], filters: Filters, **extra: Any
+) -> Answer:
+    """An answer composed from cited lines (not a refusal): the one constructor every composer uses."""
+    return Answer(
+        question=question,
+        text="\n".join(lines),
+        refused=False,
+        safety_notice=None,
+        citations=tuple(citations),
+        sources=tuple(sources),
+        filters=filters,
+        **extra,
+    )
+
+
 def source_points(hit: ReviewHit, query: QueryTerms, most: int = NAMED_POINTS) -> list[Point]:
     """A named source's own points: its clauses that best match the question, no two alike. When the
     question asks for a part ("what did it recommend?") every clause of that part is given (up to
@@ -267,15 +283,7 @@ def compose_named(question: str, named: Sequence[ReviewHit], related: Sequence[R
         else:
             template = t["named"]["related"]
         sentences.append(template.format(heading=p.chunk.display_heading, quote=p.quote, marker=f"[{i + 1}]"))
-    return Answer(
-        question=question,
-        text="\n".join(sentences),
-        refused=False,
-        safety_notice=None,
-        citations=tuple(citations),
-        sources=(*named, *related),
-        filters=filters,
-    )
+    return cited_answer(question, sentences, citations, (*named, *related), filters)
 
 
 def compose(question: str, hits: Sequence[ReviewHit], filters: Filters = Filters(), named: Collection[str] = ()) -> Answer:
@@ -325,12 +333,4 @@ def compose(question: str, hits: Sequence[ReviewHit], filters: Filters = Filters
         else:
             template = t["point"].get(first.chunk.section if first.chunk.kind == "case_review" else "other", t["point"]["other"])
             sentences.append(template.format(heading=first.chunk.display_heading, quote=first.quote, marker=markers[group[0]]))
-    return Answer(
-        question=question,
-        text="\n".join(sentences),
-        refused=False,
-        safety_notice=None,
-        citations=tuple(citations),
-        sources=tuple(hits),
-        filters=filters,
-    )
+    return cited_answer(question, sentences, citations, hits, filters)

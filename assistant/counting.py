@@ -11,8 +11,9 @@ at ``MAX_LISTED``, and the answer says so.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 
-from assistant.answer import _trim_quote, clauses, templates
+from assistant.answer import _trim_quote, cited_answer, clauses, templates
 from records.types import Answer, Chunk, Citation, Filters
 
 MAX_LISTED = 25
@@ -71,12 +72,5 @@ def count_answer(
         opening += " " + t["more"].format(shown=len(listed), rest=count - len(listed))
     if not count:
         opening = t["none"].format(read_as=read_as, how=how)
-    return Answer(
-        question=question,
-        text="\n".join([opening, *lines]),
-        refused=not count,  # nothing to cite: shown as a notice, like a refusal, with the reading
-        safety_notice=None,
-        citations=tuple(citations),
-        sources=(),
-        filters=filters,
-    )
+    answer = cited_answer(question, [opening, *lines], citations, (), filters)
+    return replace(answer, refused=not count)  # nothing to cite: shown as a notice, like a refusal

@@ -48,13 +48,13 @@ AGE_WORDS: tuple[tuple[str, tuple[str, ...]], ...] = (
     (r"primary[- ]school(?:[- ]age)?", ("5-10",)),
     (r"teen(?:ager)?s?|teenage|adolescents?|adolescence", ("11-15", "16-17")),
 )
-OUTCOME_WORDS: tuple[tuple[str, str], ...] = (
-    (r"died|dies|deaths?|dead|killed|fatal(?:ly)?|murdered", "death"),
-    (r"seriously\s+(?:injured|harmed|hurt)|serious\s+(?:injur(?:y|ies)|harm)|near[- ]fatal", "serious harm"),
+OUTCOME_WORDS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    (r"died|dies|deaths?|dead|killed|fatal(?:ly)?|murdered", ("death",)),
+    (r"seriously\s+(?:injured|harmed|hurt)|serious\s+(?:injur(?:y|ies)|harm)|near[- ]fatal", ("serious harm",)),
 )
-KIND_WORDS: tuple[tuple[str, str], ...] = (
-    (r"briefings?", "briefing"),
-    (r"guidance|(?:practice\s+)?guides?", "guidance"),
+KIND_WORDS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    (r"briefings?", ("briefing",)),
+    (r"guidance|(?:practice\s+)?guides?", ("guidance",)),
 )
 _COUNT = re.compile(r"^\s*(?:how\s+many|what\s+number\s+of|count)\b", re.I)
 _LIST = re.compile(
@@ -116,6 +116,17 @@ class Reading:
 
 def _bands(bands: Sequence[str]) -> str:
     return " or ".join(b.replace("-", "–") for b in bands)
+
+
+def _collect(low: str, table: Sequence[tuple[str, tuple[str, ...]]], spans: list[tuple[int, int]]) -> list[str]:
+    """The values whose word patterns occur in the (lower-case) question, in table order; each
+    match's span is added to ``spans``."""
+    found: list[str] = []
+    for pattern, values in table:
+        for m in re.finditer(rf"\b(?:{pattern})\b", low):
+            found.extend(v for v in values if v not in found)
+            spans.append(m.span())
+    return found
 
 
 def read_question(question: str, *, years: Sequence[int], areas: Sequence[str]) -> Reading:
@@ -186,29 +197,13 @@ def read_question(question: str, *, years: Sequence[int], areas: Sequence[str]) 
     if found_areas:
         said.append("area " + " or ".join(found_areas))
 
-    bands: list[str] = []
-    for pattern, these in AGE_WORDS:
-        for m in re.finditer(rf"\b(?:{pattern})\b", low):
-            bands.extend(b for b in these if b not in bands)
-            spans.append(m.span())
+    bands = _collect(low, AGE_WORDS, spans)
     if bands:
         said.append(f"age {_bands(bands)}")
-
-    outcomes: list[str] = []
-    for pattern, outcome in OUTCOME_WORDS:
-        for m in re.finditer(rf"\b(?:{pattern})\b", low):
-            if outcome not in outcomes:
-                outcomes.append(outcome)
-            spans.append(m.span())
+    outcomes = _collect(low, OUTCOME_WORDS, spans)
     if outcomes:
         said.append("outcome " + " or ".join(outcomes))
-
-    kinds: list[str] = []
-    for pattern, kind in KIND_WORDS:
-        for m in re.finditer(rf"\b(?:{pattern})\b", low):
-            if kind not in kinds:
-                kinds.append(kind)
-            spans.append(m.span())
+    kinds = _collect(low, KIND_WORDS, spans)
     if kinds:
         said.append("kind " + " or ".join(kinds))
 

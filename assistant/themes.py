@@ -30,7 +30,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from assistant.answer import Point, QueryTerms, _trim_quote, clauses, list_items, templates, years_span
+from assistant.answer import Point, QueryTerms, _trim_quote, cited_answer, clauses, list_items, templates, years_span
 from records.types import Answer, Citation, Coverage, Filters, ReviewHit, Theme
 
 Embed = Callable[[Sequence[str]], list[list[float]]]
@@ -207,18 +207,7 @@ def _write(
     used = {c.chunk.doc_id for c in citations}
     markers = "".join(f"[{c.n}]" for c in citations)
     lines.insert(0, coverage_line(coverage, len(used), markers))
-    return Answer(
-        question=question,
-        text="\n".join(lines),
-        refused=False,
-        safety_notice=None,
-        citations=tuple(citations),
-        sources=tuple(hits),
-        filters=filters,
-        themes=tuple(themes),
-        coverage=coverage,
-        focus=focus,
-    )
+    return cited_answer(question, lines, citations, hits, filters, themes=tuple(themes), coverage=coverage, focus=focus)
 
 
 def coverage_line(coverage: Coverage, cited: int, markers: str) -> str:
