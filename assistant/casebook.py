@@ -20,7 +20,7 @@ from typing import Any
 
 from assistant import trainer
 from assistant.answer import compose, overview_line, years_span
-from assistant.counting import count_answer
+from assistant.counting import candidates_answer, count_answer
 from assistant.feedback import record_feedback
 from assistant.followup import needs_context, standalone, topic
 from assistant.generate import Generator, budget_sources, parse_llm
@@ -34,7 +34,7 @@ from assistant.support import OverlapJudge
 from assistant.themes import themed_answer
 from records.errors import ConfigError, GenerationError, IndexNotReady, InputError
 from records.settings import Settings, load_settings
-from records.types import Answer, Chunk, Filters, ReviewHit, Stats
+from records.types import Answer, Chunk, Filters, NamedSource, ReviewHit, Stats
 from vectorstore.embedder import Embedder, load_embedder
 from vectorstore.indexer import IngestReport, run_ingest
 from vectorstore.store import open_store
@@ -192,6 +192,10 @@ class Casebook:
         filters = self.check_filters(filters)
         rewritten = self._standalone(question, history)
         searched = rewritten or question
+        candidates = self.retriever.names.candidates(question)
+        if candidates:
+            answer = self._candidates(question, candidates, filters)
+            return answer
         reading = self.read(question)
         notes = tuple(f"Nothing in the collection is {u}; it holds {self._years()}." for u in reading.unmatched)
         if reading.counting:
@@ -227,6 +231,13 @@ class Casebook:
         if self.retriever.names.in_question(question):
             return Reading()
         return read_question(question, years=self.years, areas=self.retriever.areas)
+
+    def _candidates(self, question: str, candidates: Sequence[NamedSource], filters: Filters) -> Answer:
+        """A question that may mean any of several reviews of the same name: list them to choose from."""
+        firsts = [self.retriever.doc_chunks[n.doc_id][0] for n in candidates]
+        name = self.retriever.names.written_name(candidates[0].doc_id)
+        answer = candidates_answer(question, firsts, self.retriever.doc_chunks, name, filters)
+        return replace(answer, named_sources=tuple(candidates))
 
     def _count(self, question: str, reading: Reading, filters: Filters) -> Answer:
         """A counting or listing question, answered exactly from the metadata (assistant/counting.py)."""

@@ -36,6 +36,25 @@ def _summary_line(first: Chunk, chunks: Sequence[Chunk]) -> tuple[Chunk, int, st
     return chunk, offset, quote
 
 
+def _listing(listed: Sequence[Chunk], chunks_of: dict[str, list[Chunk]]) -> tuple[list[str], list[Citation]]:
+    """One cited line per document: its heading and the first clause of its summary."""
+    line = templates()["count"]["line"]
+    citations: list[Citation] = []
+    lines: list[str] = []
+    for first in listed:
+        chunk, offset, quote = _summary_line(first, chunks_of.get(first.doc_id, [first]))
+        citations.append(Citation.at(len(citations) + 1, chunk, quote, offset))
+        lines.append(line.format(heading=first.display_heading, quote=quote, marker=f"[{len(citations)}]"))
+    return lines, citations
+
+
+def candidates_answer(question: str, candidates: Sequence[Chunk], chunks_of: dict[str, list[Chunk]], name: str, filters: Filters) -> Answer:
+    """A name several reviews share ("Child X") with nothing to choose between them: list them."""
+    lines, citations = _listing(candidates, chunks_of)
+    opening = templates()["count"]["candidates"].format(count=len(candidates), name=name, markers="".join(f"[{c.n}]" for c in citations))
+    return cited_answer(question, [opening, *lines], citations, (), filters)
+
+
 def count_answer(
     question: str,
     matching: Sequence[Chunk],
@@ -46,13 +65,7 @@ def count_answer(
 ) -> Answer:
     t = templates()["count"]
     listed = list(matching)[:MAX_LISTED]
-    citations: list[Citation] = []
-    lines: list[str] = []
-    for first in listed:
-        chunk, offset, quote = _summary_line(first, chunks_of.get(first.doc_id, [first]))
-        n = len(citations) + 1
-        citations.append(Citation.at(n, chunk, quote, offset))
-        lines.append(t["line"].format(heading=first.display_heading, quote=quote, marker=f"[{n}]"))
+    lines, citations = _listing(listed, chunks_of)
     count = len(matching)
     kind = "review" if all(c.kind == "case_review" for c in matching) else "source"
     noun = kind if count == 1 else kind + "s"

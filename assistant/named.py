@@ -146,6 +146,24 @@ class SourceNames:
                     found.setdefault(doc_id, "title")
         return tuple(NamedSource(d, self._headings[d], by) for d, by in found.items())
 
+    def written_name(self, doc_id: str) -> str:
+        """A review's pseudonym as its heading writes it ("Child X")."""
+        return next((n.written for n in self._names if n.doc_id == doc_id), self._headings.get(doc_id, doc_id))
+
+    def candidates(self, question: str) -> tuple[NamedSource, ...]:
+        """Reviews the question may mean but does not single out: a pseudonym several reviews share
+        ("Child X"), written as a name, with no area to choose between them. Empty when the question
+        names a source outright."""
+        if self.in_question(question):
+            return ()
+        q = words(re.sub(r"['’]s\b", "", question).replace("-", " "))
+        out = [
+            NamedSource(n.doc_id, self._headings[n.doc_id], "candidate")
+            for n in self._names
+            if self._sharing[n.short] > 1 and _contains(q, n.name) and _written_as_name(n.name, n.written, question)
+        ]
+        return tuple(out) if len(out) > 1 else ()
+
 
 def _written_as_name(short: tuple[str, ...], written: str, question: str) -> bool:
     """The pseudonym appears in the question with its capital letters ("Nic", not "nic")."""

@@ -46,6 +46,11 @@ NAMED: list[tuple[str, str]] = [
     ("What did the Haringey review of Nic say about self-harm?", "nspcc-2025-haringey-nic"),
     ("What does the All Wales practice guide say about recognising neglect?", "ALL-WALES-GUIDE"),
 ]
+# Names several reviews share, asked without an area: every review of that name is listed.
+AMBIGUOUS: list[tuple[str, str]] = [
+    ("What did the review of Child X say about discharge planning?", "Child X"),
+    ("What did the review of Child D find?", "Child D"),
+]
 # Theme questions that carry a filter: the reading is checked, the answer is the usual one.
 THEMES: list[tuple[str, dict[str, Any]]] = [
     ("What did Welsh reviews say about neglect?", {"nation": ["Wales"]}),
@@ -102,6 +107,9 @@ def main() -> None:
         rows.append({"type": "count", "question": question, "read": spec, "expected_count": len(expected), "expected_sources": expected})
     for question, doc in NAMED:
         rows.append({"type": "named", "question": question, "read": {}, "expected_sources": [guide if doc == "ALL-WALES-GUIDE" else doc]})
+    for question, name in AMBIGUOUS:
+        expected = sorted(d for d, m in docs.items() if m["kind"] == "case_review" and m["title"].strip() == name)
+        rows.append({"type": "ambiguous", "question": question, "read": {}, "expected_sources": expected})
     for question, spec in THEMES:
         rows.append({"type": "theme", "question": question, "read": _resolve_years(spec, newest)})
     OUT.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")

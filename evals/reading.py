@@ -10,7 +10,8 @@ evals/build_read_cases.py) through ``Casebook.ask`` and reports:
 - **exact counts**: the number the answer opens with equals the expected count;
 - **cites only matching reviews**: every cited review is in the expected set (and, where the whole
   list is shown, every expected review is cited);
-- **named source**: the answer's own points come from the named source only, and it is read as named.
+- **named source**: the answer's own points come from the named source only, and it is read as named;
+- **candidates**: a name several reviews share, asked without an area, lists exactly those reviews.
 """
 
 from __future__ import annotations
@@ -45,7 +46,7 @@ def _expected(read: dict[str, Any], kind: str) -> Any:
 
 def check(case: dict[str, Any], answer: Answer) -> dict[str, Any]:
     out: dict[str, Any] = {"question": case["question"], "type": case["type"], "failures": []}
-    if case["type"] != "named":
+    if case["type"] not in ("named", "ambiguous"):
         for kind in KINDS:
             ok = _applied(answer.filters, kind) == _expected(case["read"], kind)
             out[f"read_{kind}"] = ok
@@ -63,6 +64,10 @@ def check(case: dict[str, Any], answer: Answer) -> dict[str, Any]:
             out["failures"].append(f"count {number}, expected {case['expected_count']}")
         if not out["cites_only_matching"]:
             out["failures"].append(f"cited {sorted(cited - expected)} not matching; missed {sorted(expected - cited)}")
+    if case["type"] == "ambiguous":
+        out["candidates_listed"] = cited == expected and {n.doc_id for n in answer.named_sources} == expected
+        if not out["candidates_listed"]:
+            out["failures"].append(f"listed {sorted(cited)}, expected {sorted(expected)}")
     if case["type"] == "named":
         named = [n.doc_id for n in answer.named_sources]
         first_lines = [line for line in answer.text.split("\n")[1:] if not line.startswith("Related, not named")]

@@ -101,3 +101,10 @@ def test_an_answer_says_which_source_the_question_named(fixture_index: Settings)
     ]
     assert answer.sources[0].doc_id == "nspcc-2021-leeds-child-dan"
     assert "Named in the question: 2021 – Leeds – Child Dan" in answer_html(answer)
+
+
+def test_a_name_several_reviews_share_lists_them_as_candidates(names: SourceNames) -> None:
+    assert {n.doc_id for n in names.candidates("What did the review of Child X find?")} == {"sutton-x", "hillingdon-x"}
+    assert names.candidates("What did the Sutton review of Child X find?") == ()  # the area chooses
+    assert names.candidates("what did the review of child x find?") == ()  # not written as a name
+    assert names.written_name("sutton-x") == "Child X"
