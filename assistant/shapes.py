@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from assistant.retrieve import SearchResult
 from records.types import Answer, Chunk, Citation, Coverage, Filters, NamedSource, ReviewHit, Theme
 
 
@@ -105,6 +106,16 @@ def coverage_dict(coverage: Coverage) -> dict[str, Any]:
 
 def named_dict(named: NamedSource) -> dict[str, Any]:
     return {"source_id": named.doc_id, "heading": named.heading, "by": named.by}
+
+
+def search_dict(query: str, result: SearchResult) -> dict[str, Any]:
+    """What ``search --json`` and ``POST /api/search`` return."""
+    return {
+        "query": query,
+        "inferred_labels": [{"label": i.label, "score": round(i.score, 4), "how": i.how} for i in result.inferred],
+        "named_sources": [named_dict(n) for n in result.named],
+        "results": [source_dict(h) for h in result.hits],
+    }
 
 
 def answer_dict(answer: Answer) -> dict[str, Any]:

@@ -22,7 +22,7 @@ import gradio as gr
 
 from assistant.casebook import Casebook
 from assistant.handout import briefing_markdown, prompts_markdown, write_briefing
-from assistant.surfaces.render import CSS, answer_html, answer_markdown, theme_layout, trainer_html
+from assistant.surfaces.render import answer_html, answer_markdown, theme_layout, trainer_html
 from records.errors import CasebookError
 from records.types import AGE_BANDS, KINDS, NATIONS, OUTCOMES, Answer, Filters
 
@@ -303,30 +303,15 @@ def build_app(cb: Casebook) -> Any:
             return page, gr.update(value=str(path), visible=True, label=f"Download briefing ({file_format})")
 
         filters = [year_from, year_to, nation, age, outcome, keyword, kind, area]
-        make_prompts.click(prompts_fn, [theme, n_prompts, *filters], [trainer_panel, trainer_file])
-        make_briefing.click(briefing_fn, [theme, fmt, *filters], [trainer_panel, trainer_file])
+        # The page's own events are not an API: hidden from Gradio's API page; the real API is /docs.
+        make_prompts.click(prompts_fn, [theme, n_prompts, *filters], [trainer_panel, trainer_file], api_visibility="private")
+        make_briefing.click(briefing_fn, [theme, fmt, *filters], [trainer_panel, trainer_file], api_visibility="private")
         outputs = [chatbot, state, panel, markdown, download, question, *filters]
-        send.click(respond, [question, chatbot, state, *filters], outputs)
-        question.submit(respond, [question, chatbot, state, *filters], outputs)
-        clear.click(lambda: ([], {"questions": []}, "", "", ""), None, [chatbot, state, panel, markdown, thanks])
-        up.click(lambda c, s: feedback(True, c, s), [comment, state], thanks)
-        down.click(lambda c, s: feedback(False, c, s), [comment, state], thanks)
-        chatbot.like(on_like, [state], thanks)
+        send.click(respond, [question, chatbot, state, *filters], outputs, api_visibility="private")
+        question.submit(respond, [question, chatbot, state, *filters], outputs, api_visibility="private")
+        clear.click(lambda: ([], {"questions": []}, "", "", ""), None, [chatbot, state, panel, markdown, thanks], api_visibility="private")
+        up.click(lambda c, s: feedback(True, c, s), [comment, state], thanks, api_visibility="private")
+        down.click(lambda c, s: feedback(False, c, s), [comment, state], thanks, api_visibility="private")
+        chatbot.like(on_like, [state], thanks, api_visibility="private")
     app.queue(default_concurrency_limit=8)
-    return app
-
-
-def serve(cb: Casebook, *, host: str, port: int, auth: tuple[str, str] | None = None, block: bool = True) -> Any:
-    app = build_app(cb)
-    app.launch(
-        server_name=host,
-        server_port=port,
-        auth=auth,
-        share=False,
-        prevent_thread_lock=not block,
-        show_error=False,
-        quiet=not block,
-        css=CSS,
-        footer_links=[],
-    )
     return app

@@ -18,7 +18,7 @@ from typing import Any
 
 from assistant.casebook import Casebook
 from assistant.handout import briefing_markdown, prompts_markdown, write_briefing
-from assistant.shapes import answer_dict, describe_filters, named_dict, prompts_dict, source_dict
+from assistant.shapes import answer_dict, describe_filters, prompts_dict, search_dict
 from records.errors import CasebookError, ConfigError, InputError
 from records.settings import Settings, load_settings
 from records.text import slugify
@@ -105,9 +105,7 @@ def cmd_search(args: argparse.Namespace, settings: Settings) -> int:
     result = cb.search_scored(args.query, k=args.k, filters=filters_of(args))
     hits = result.hits
     if args.json:
-        labels = [{"label": i.label, "score": round(i.score, 4), "how": i.how} for i in result.inferred]
-        named = [named_dict(n) for n in result.named]
-        print_json({"query": args.query, "inferred_labels": labels, "named_sources": named, "results": [source_dict(h) for h in hits]})
+        print_json(search_dict(args.query, result))
         return 0
     for i, h in enumerate(hits, 1):
         c = h.best
@@ -189,17 +187,25 @@ def cmd_briefing(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
-    from assistant.surfaces.chat import serve  # gradio is heavy: imported only to serve
+    from assistant.surfaces.server import LOOPBACK, serve  # gradio is heavy: imported only to serve
 
     settings = settings.replace(server_host=args.host or settings.server_host, server_port=args.port or settings.server_port)
     auth = (settings.auth_username, settings.auth_password) if settings.auth_username else None
     if settings.auth_username and not settings.auth_password:
         raise ConfigError("auth_username is set but auth_password is empty; set both (CASEBOOK_AUTH_PASSWORD) or neither")
-    if settings.server_host not in ("127.0.0.1", "localhost", "::1") and not auth:
-        print("casebook: warning: serving beyond this machine without a login; set CASEBOOK_AUTH_USERNAME/PASSWORD", file=sys.stderr)
+    api_key = os.environ.get("CASEBOOK_API_KEY", "")
+    if settings.server_host not in LOOPBACK and not (api_key and auth) and not args.allow_open:
+        missing = " and ".join(
+            p for p, ok in (("CASEBOOK_API_KEY", api_key), ("a chat login (CASEBOOK_AUTH_USERNAME/PASSWORD)", auth)) if not ok
+        )
+        raise ConfigError(
+            f"refusing to serve on {settings.server_host} without {missing}: anyone who can reach this machine could use it. "
+            "Set them, or pass --allow-open if the network is already closed to others"
+        )
     cb = ready_casebook(settings)  # index first if nothing is indexed, before saying "serving"
-    print(f"casebook: serving on http://{settings.server_host}:{settings.server_port} (Ctrl-C to stop)", file=sys.stderr)
-    serve(cb, host=settings.server_host, port=settings.server_port, auth=auth)
+    url = f"http://{settings.server_host}:{settings.server_port}"
+    print(f"casebook: serving the chat on {url}/ and the API on {url}/v1 and {url}/api (docs: {url}/docs); Ctrl-C stops", file=sys.stderr)
+    serve(cb, host=settings.server_host, port=settings.server_port, auth=auth, api_key=api_key)
     return 0
 
 
@@ -231,9 +237,14 @@ def build_parser() -> argparse.ArgumentParser:
     add_filters(p)
     p.set_defaults(func=cmd_ask)
 
-    p = sub.add_parser("serve", help="the practitioners' chat in the browser")
+    p = sub.add_parser("serve", help="the practitioners' chat in the browser, and the HTTP API on the same port")
     p.add_argument("--host", help="address to listen on (default 127.0.0.1)")
     p.add_argument("--port", type=int, help="port (default 7860)")
+    p.add_argument(
+        "--allow-open",
+        action="store_true",
+        help="serve beyond this machine without an API key or a chat login (only on a network closed to others)",
+    )
     add_llm(p)
     p.set_defaults(func=cmd_serve)
 

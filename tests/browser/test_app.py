@@ -29,7 +29,7 @@ HOSTILE = (
 
 
 def _serve(settings: Settings) -> tuple[Any, str]:
-    from assistant.surfaces.chat import serve
+    from assistant.surfaces.server import serve
 
     port = free_port()
     app = serve(Casebook(settings), host="127.0.0.1", port=port, block=False)

@@ -1,0 +1,344 @@
+"""The HTTP API, served with the chat on one port: OpenAI-compatible chat completions that carry their
+citations, and Casebook's own routes with the same JSON as the CLI's ``--json``.
+
+    GET  /v1/models                 casebook (and casebook-<backend> with a language model)
+    POST /v1/chat/completions       messages → the cited answer; stream: true → server-sent events
+    POST /api/ask | /api/search | /api/prompts | /api/briefing (a file) · GET /api/stats | /api/health
+    /docs                           OpenAPI documentation of the routes above
+    /                               the practitioners' chat (Gradio, mounted into this app)
+
+The answer's [n] markers are in the message content; its citations travel beside it, as a top-level
+``citations`` list in the response and in the final stream chunk, so the ``openai`` client and
+LangChain's ``ChatOpenAI`` can use Casebook as a model and still reach every citation. Filters go in
+an extra body field ``filters`` with the CLI's names and the same validation.
+
+Every error is JSON ``{"error": {"message", "type", "code"}}`` with its status: 400 bad input, 401 no
+or wrong key (``CASEBOOK_API_KEY``, Bearer), 404, 413 body too large, 422 schema, 429 too many waiting,
+503 index not ready, 504 the answer took longer than the per-request timeout. At most
+``max_concurrent`` answers are computed at once and ``max_waiting`` more wait; a timed-out answer's
+thread finishes in the background but its slot is released only when it does, so a slow model cannot
+pile up work.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import secrets
+import tempfile
+import threading
+import time
+import uuid
+from collections.abc import AsyncIterator, Callable
+from pathlib import Path
+from typing import Any, Literal, TypeVar
+
+from fastapi import Depends, FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import FileResponse, JSONResponse, StreamingResponse
+from pydantic import BaseModel, ConfigDict, Field
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from assistant.casebook import Casebook
+from assistant.handout import write_briefing
+from assistant.shapes import answer_dict, citation_dict, prompts_dict, search_dict
+from records.errors import CasebookError, GenerationError, IndexNotReady, InputError
+from records.text import count_tokens, slugify
+from records.types import Answer, Filters
+
+T = TypeVar("T")
+MAX_BODY_BYTES = 64 * 1024
+
+
+class ApiError(Exception):
+    def __init__(self, status: int, message: str, code: str) -> None:
+        super().__init__(message)
+        self.status, self.message, self.code = status, message, code
+
+
+def _error(status: int, message: str, code: str) -> JSONResponse:
+    kind = "invalid_request_error" if status < 500 else "server_error"
+    return JSONResponse({"error": {"message": message, "type": kind, "code": code}}, status_code=status)
+
+
+class FiltersIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    year_from: int | None = None
+    year_to: int | None = None
+    nation: list[str] = []
+    age_band: list[str] = []
+    outcome: list[str] = []
+    keyword: list[str] = []
+    kind: list[str] = []
+    area: list[str] = []
+
+    def to_filters(self) -> Filters:
+        return Filters(
+            year_from=self.year_from,
+            year_to=self.year_to,
+            nation=tuple(self.nation),
+            age_band=tuple(self.age_band),
+            outcome=tuple(self.outcome),
+            keyword=tuple(self.keyword),
+            kind=tuple(self.kind),
+            area=tuple(self.area),
+        )
+
+
+class AskIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    question: str
+    filters: FiltersIn = FiltersIn()
+    history: list[str] = Field(default=[], description="earlier questions of the conversation, oldest first")
+
+
+class SearchIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    query: str
+    k: int = Field(10, ge=1, le=50)
+    filters: FiltersIn = FiltersIn()
+
+
+class PromptsIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    theme: str
+    n: int = Field(5, ge=1, le=20)
+    filters: FiltersIn = FiltersIn()
+
+
+class BriefingIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    theme: str
+    format: Literal["md", "docx", "pdf"] = "md"
+    filters: FiltersIn = FiltersIn()
+
+
+class Message(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    role: str
+    content: str | list[dict[str, Any]] | None = None
+
+    def text(self) -> str:
+        if isinstance(self.content, list):
+            return " ".join(str(p.get("text", "")) for p in self.content if p.get("type") == "text")
+        return self.content or ""
+
+
+class ChatIn(BaseModel):
+    model_config = ConfigDict(extra="allow")  # temperature, max_tokens, … are accepted and ignored
+    model: str = "casebook"
+    messages: list[Message]
+    stream: bool = False
+    filters: FiltersIn = FiltersIn()
+
+
+class Limiter:
+    """At most ``running`` calls at once and ``waiting`` more queued; each call gets ``timeout_s``."""
+
+    def __init__(self, running: int, waiting: int, timeout_s: float) -> None:
+        self._slots = threading.BoundedSemaphore(running)
+        self._admitted = 0
+        self._capacity = running + waiting
+        self._guard = threading.Lock()
+        self.timeout_s = timeout_s
+
+    async def run(self, fn: Callable[[], T]) -> T:
+        with self._guard:
+            if self._admitted >= self._capacity:
+                raise ApiError(429, "too many requests are waiting for an answer; retry in a few seconds", "rate_limited")
+            self._admitted += 1
+
+        def work() -> T:
+            with self._slots:  # released when the work ends, even after the caller gave up waiting
+                try:
+                    return fn()
+                finally:
+                    with self._guard:
+                        self._admitted -= 1
+
+        future = asyncio.get_running_loop().run_in_executor(None, work)
+        try:
+            return await asyncio.wait_for(asyncio.shield(future), self.timeout_s)
+        except TimeoutError:
+            raise ApiError(504, f"the answer took longer than {self.timeout_s:g} s; try a narrower question", "timeout") from None
+
+
+def build_api(
+    cb: Casebook,
+    *,
+    api_key: str = "",
+    max_concurrent: int = 4,
+    max_waiting: int = 32,
+    timeout_s: float = 120.0,
+    max_body_bytes: int = MAX_BODY_BYTES,
+) -> FastAPI:
+    """The FastAPI app with every API route (the chat is mounted by ``serve``)."""
+    app = FastAPI(
+        title="Casebook API",
+        version="1",
+        description="Cited answers from UK child safeguarding case reviews. Every [n] in an answer resolves to a citation.",
+    )
+    limiter = Limiter(max_concurrent, max_waiting, timeout_s)
+    served = "casebook" if cb.llm.backend == "extractive" else f"casebook-{cb.llm.backend}"
+
+    @app.middleware("http")
+    async def limit_body(request: Request, call_next: Any) -> Any:
+        size = request.headers.get("content-length")
+        if size and size.isdigit() and int(size) > max_body_bytes:
+            return _error(413, f"request body of {size} bytes is over the limit of {max_body_bytes}", "body_too_large")
+        return await call_next(request)
+
+    @app.exception_handler(ApiError)
+    async def on_api_error(_: Request, exc: ApiError) -> JSONResponse:
+        return _error(exc.status, exc.message, exc.code)
+
+    @app.exception_handler(CasebookError)
+    async def on_casebook_error(_: Request, exc: CasebookError) -> JSONResponse:
+        if isinstance(exc, IndexNotReady):
+            return _error(503, str(exc), "index_not_ready")
+        if isinstance(exc, GenerationError):
+            return _error(502, str(exc), "model_error")
+        if isinstance(exc, InputError):
+            return _error(400, str(exc), "bad_input")
+        return _error(500, str(exc), "casebook_error")
+
+    @app.exception_handler(RequestValidationError)
+    async def on_schema(_: Request, exc: RequestValidationError) -> JSONResponse:
+        parts = [f"{'.'.join(str(x) for x in e.get('loc', ()) if x != 'body')}: {e.get('msg')}" for e in exc.errors()]
+        return _error(422, "the request does not match the schema: " + "; ".join(parts), "schema")
+
+    @app.exception_handler(StarletteHTTPException)
+    async def on_http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+        return _error(exc.status_code, str(exc.detail), "not_found" if exc.status_code == 404 else "http_error")
+
+    @app.exception_handler(Exception)
+    async def on_unexpected(_: Request, exc: Exception) -> JSONResponse:
+        return _error(500, f"unexpected error ({type(exc).__name__}); the server log has the details", "internal")
+
+    def authorised(request: Request) -> None:
+        if not api_key:
+            return
+        header = request.headers.get("authorization", "")
+        scheme, _, token = header.partition(" ")
+        if scheme.lower() != "bearer" or not secrets.compare_digest(token.strip(), api_key):
+            raise ApiError(401, "missing or wrong API key: send 'Authorization: Bearer <CASEBOOK_API_KEY>'", "unauthorised")
+
+    guard = [Depends(authorised)]
+
+    @app.get("/api/health", dependencies=guard, tags=["casebook"])
+    async def health() -> dict[str, Any]:
+        return {"status": "ok", "model": served, "years": cb.years[:1] + cb.years[-1:]}
+
+    @app.get("/api/stats", dependencies=guard, tags=["casebook"])
+    async def stats() -> dict[str, Any]:
+        return (await limiter.run(cb.stats)).as_dict()
+
+    @app.post("/api/ask", dependencies=guard, tags=["casebook"])
+    async def ask(body: AskIn) -> dict[str, Any]:
+        answer = await limiter.run(lambda: cb.ask(body.question, body.filters.to_filters(), history=body.history))
+        return answer_dict(answer)
+
+    @app.post("/api/search", dependencies=guard, tags=["casebook"])
+    async def search(body: SearchIn) -> dict[str, Any]:
+        result = await limiter.run(lambda: cb.search_scored(body.query, k=body.k, filters=body.filters.to_filters()))
+        return search_dict(body.query, result)
+
+    @app.post("/api/prompts", dependencies=guard, tags=["casebook"])
+    async def prompts(body: PromptsIn) -> dict[str, Any]:
+        p = await limiter.run(lambda: cb.prompts(body.theme, body.filters.to_filters(), n=body.n))
+        return prompts_dict(p.theme, p.notice, [(line.text, line.cites) for line in p.lines], p.citations)
+
+    @app.post("/api/briefing", dependencies=guard, tags=["casebook"], response_class=FileResponse)
+    async def briefing(body: BriefingIn) -> FileResponse:
+        def make() -> Path:
+            b = cb.briefing(body.theme, body.filters.to_filters())
+            folder = Path(tempfile.mkdtemp(prefix="casebook-briefing-"))
+            return write_briefing(b, body.format, folder / f"briefing-{slugify(body.theme)[:40] or 'theme'}.{body.format}")
+
+        path = await limiter.run(make)
+        media = {"md": "text/markdown", "pdf": "application/pdf"}.get(
+            body.format, "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+        )
+        return FileResponse(path, media_type=media, filename=path.name)
+
+    @app.get("/v1/models", dependencies=guard, tags=["openai"])
+    async def models() -> dict[str, Any]:
+        names = ["casebook"] if served == "casebook" else ["casebook", served]
+        return {"object": "list", "data": [{"id": n, "object": "model", "created": 0, "owned_by": "casebook"} for n in names]}
+
+    @app.post("/v1/chat/completions", dependencies=guard, tags=["openai"], response_model=None)
+    async def chat_completions(body: ChatIn) -> Any:
+        if body.model not in ("casebook", served):
+            raise ApiError(
+                404,
+                f"unknown model {body.model!r}; expected one of: casebook" + (f", {served}" if served != "casebook" else ""),
+                "model_not_found",
+            )
+        users = [m.text() for m in body.messages if m.role == "user"]
+        if not users or not users[-1].strip():
+            raise ApiError(400, "messages must end with a user message that has text", "bad_input")
+        question, history = users[-1], users[:-1]
+        answer = await limiter.run(lambda: cb.ask(question, body.filters.to_filters(), history=history))
+        ident, created = f"chatcmpl-{uuid.uuid4().hex[:24]}", int(time.time())
+        extra = _extras(answer)
+        if not body.stream:
+            return {
+                "id": ident,
+                "object": "chat.completion",
+                "created": created,
+                "model": body.model,
+                "choices": [{"index": 0, "message": {"role": "assistant", "content": answer.text}, "finish_reason": "stop"}],
+                "usage": _usage(question, answer.text),
+                **extra,
+            }
+        return StreamingResponse(_stream(ident, created, body.model, answer, extra), media_type="text/event-stream")
+
+    for prefix in ("api", "v1"):  # unknown routes under the API answer JSON, not the chat's HTML page
+
+        @app.api_route(f"/{prefix}/{{rest:path}}", methods=["GET", "POST", "PUT", "DELETE", "PATCH"], include_in_schema=False)
+        async def not_found(rest: str, request: Request) -> JSONResponse:
+            return _error(404, f"no route {request.method} {request.url.path}; see /docs", "not_found")
+
+    return app
+
+
+def _extras(answer: Answer) -> dict[str, Any]:
+    """What travels beside the message: citations, and the refusal/notice flags a client may show."""
+    return {
+        "citations": [citation_dict(c) for c in answer.citations],
+        "casebook": {
+            "refused": answer.refused,
+            "safety_notice": answer.safety_notice,
+            "read_as": list(answer.read_as),
+            "inferred_labels": list(answer.inferred_labels),
+        },
+    }
+
+
+def _usage(question: str, text: str) -> dict[str, int]:
+    prompt, completion = count_tokens(question), count_tokens(text)
+    return {"prompt_tokens": prompt, "completion_tokens": completion, "total_tokens": prompt + completion}
+
+
+async def _stream(ident: str, created: int, model: str, answer: Answer, extra: dict[str, Any]) -> AsyncIterator[str]:
+    """OpenAI's chunk format: the role, the answer line by line, then a final chunk with
+    finish_reason "stop" that carries the citations, then [DONE]."""
+
+    def chunk(delta: dict[str, Any], finish: str | None = None, **more: Any) -> str:
+        body = {
+            "id": ident,
+            "object": "chat.completion.chunk",
+            "created": created,
+            "model": model,
+            "choices": [{"index": 0, "delta": delta, "finish_reason": finish}],
+            **more,
+        }
+        return f"data: {json.dumps(body, ensure_ascii=False)}\n\n"
+
+    yield chunk({"role": "assistant", "content": ""})
+    lines = answer.text.split("\n")
+    for i, line in enumerate(lines):
+        yield chunk({"content": line + ("\n" if i < len(lines) - 1 else "")})
+        await asyncio.sleep(0)
+    yield chunk({}, "stop", **extra)
+    yield "data: [DONE]\n\n"
