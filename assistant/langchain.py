@@ -24,8 +24,8 @@ class CasebookRetriever(BaseRetriever):
     k: int = 5
     filters: Filters = Filters()
 
-    def _get_relevant_documents(self, query: str, *, run_manager: CallbackManagerForRetrieverRun) -> list[Document]:
-        hits = self.casebook.search(query, k=self.k, filters=self.filters)
+    def _get_relevant_documents(self, query: str, *, run_manager: CallbackManagerForRetrieverRun, k: int | None = None) -> list[Document]:
+        hits = self.casebook.search(query, k=k or self.k, filters=self.filters)
         docs: list[Document] = []
         for hit in hits:
             fields = source_dict(hit)
