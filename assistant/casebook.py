@@ -24,7 +24,7 @@ from assistant.counting import candidates_answer, count_answer
 from assistant.feedback import record_feedback
 from assistant.followup import needs_context, standalone, topic
 from assistant.generate import Generator, budget_sources, parse_llm
-from assistant.guard import guard
+from assistant.guard import guard, invents
 from assistant.reading import Reading, merged, read_question
 from assistant.refusal import in_scope, refusal
 from assistant.retrieve import Retriever, SearchResult, check_filters
@@ -34,7 +34,7 @@ from assistant.support import OverlapJudge
 from assistant.themes import themed_answer
 from records.errors import ConfigError, GenerationError, IndexNotReady, InputError
 from records.settings import Settings, load_settings
-from records.types import Answer, Chunk, Filters, NamedSource, ReviewHit, Stats
+from records.types import Answer, Chunk, Citation, Filters, NamedSource, ReviewHit, Stats
 from vectorstore.embedder import Embedder, load_embedder
 from vectorstore.indexer import IngestReport, run_ingest
 from vectorstore.store import open_store
@@ -290,25 +290,43 @@ class Casebook:
     def _generative(self, question: str, extractive: Answer, on_token: Callable[[str], None] | None) -> Answer:
         """The model's answer, checked by the guard; the extractive answer, with a note, when the model
         fails or too little of what it wrote can be checked against the sources."""
-        sources = budget_sources(question, [h.best for h in extractive.sources[: self.settings.llm_sources]], self.settings)
         label = self.llm.label
+        per_source = self.settings.llm_style == "per_source" or (self.settings.llm_style == "auto" and self.llm.backend == "llamacpp")
         try:
             generator = self.generator
             assert generator is not None
-            if on_token is None:
-                draft = generator.draft(question, sources)
-            else:
+            if per_source:
+                # One sentence per source, from the clause the extractive answer quotes: a small
+                # model restates what it is given well and composes from several passages badly.
+                first: dict[str, Citation] = {}
+                for c in extractive.citations:
+                    first.setdefault(c.chunk.doc_id, c)
+                chosen = list(first.values())[: self.settings.llm_sources]
+                sources = [c.chunk for c in chosen]
                 parts = []
-                for token in generator.stream(question, sources):
-                    parts.append(token)
-                    on_token(token)
-                draft = "".join(parts)
+                for i, c in enumerate(chosen, 1):
+                    line = generator.sentence(question, c.quote)
+                    if line and not invents(line, c.chunk.text, question):
+                        parts.append(f"{line[:-1]} [{i}]{line[-1]}")
+                        if on_token is not None:
+                            on_token(parts[-1] + " ")
+                draft = " ".join(parts)
+            else:
+                sources = budget_sources(question, [h.best for h in extractive.sources[: self.settings.llm_sources]], self.settings)
+                if on_token is None:
+                    draft = generator.draft(question, sources)
+                else:
+                    tokens = []
+                    for token in generator.stream(question, sources):
+                        tokens.append(token)
+                        on_token(token)
+                    draft = "".join(tokens)
         except (GenerationError, ConfigError) as exc:
-            return replace(extractive, notes=(f"{exc}. Showing Casebook's extractive answer instead.",))
+            return replace(extractive, notes=(f"{exc}. Showing Casebook's extractive answer instead.",), written_by="fallback")
         checked = guard(draft, sources, self.judge)
         if checked is None:
             note = f"Too little of {label}'s answer could be checked against the sources, so this is Casebook's extractive answer."
-            return replace(extractive, notes=(note,))
+            return replace(extractive, notes=(note,), written_by="fallback")
         r = checked.report
         note = f"Written by {label}; every sentence was checked against the passage it cites."
         if r.removed == 1:
@@ -320,6 +338,8 @@ class Casebook:
             text="\n".join([overview_line(checked.citations), checked.text]),
             citations=checked.citations,
             notes=(note,),
+            themes=(),  # the extractive themes cite the extractive citations, which this answer replaces
+            written_by=label,
         )
 
     def _review_count(self) -> int:

@@ -177,6 +177,13 @@ class Generator:
         except Exception as exc:
             raise GenerationError(f"the language model ({self.spec.label}) did not answer: {exc.__class__.__name__}: {exc}") from None
 
+    def sentence(self, question: str, quote: str) -> str:
+        """One plain sentence restating a quoted finding (the per-source style); its first line."""
+        human = prompt("sentence.txt").format(question=question, quote=quote.replace('"', "'"))
+        text = self._call([("system", prompt("sentence_system.txt")), ("human", human)]).strip()
+        line = text.splitlines()[0].strip().strip('"“”').strip() if text else ""
+        return line if line.endswith((".", "!", "?")) else line + "." if line else ""
+
     def rewrite(self, previous: str, question: str) -> str | None:
         text = self._call([("human", prompt("rewrite.txt").format(previous=previous, question=question))]).strip()
         text = text.splitlines()[0].strip().strip('"') if text else ""

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 
 from assistant.answer import QueryTerms, clauses
 from assistant.support import Judge
+from records.text import stems
 from records.types import Chunk, Citation
 
 _MARKER = re.compile(r"\s*\[(\d+)\]")
@@ -67,6 +68,23 @@ def _best_quote(sentence: str, chunk: Chunk) -> tuple[int, str]:
 
 def _evidence(chunk: Chunk) -> str:
     return f"{chunk.heading}: {chunk.text}"
+
+
+# Words a restatement may add to its source without adding a fact.
+FRAMING = frozenset(
+    stems(
+        "review reviews found finding findings noted showed highlighted identified practitioners professionals need needs "
+        "important importance should must recommended recommends learning lesson lessons one another also"
+    )
+)
+MAX_NEW_WORDS = 2
+
+
+def invents(sentence: str, source: str, question: str) -> bool:
+    """A restated finding that brings in more than ``MAX_NEW_WORDS`` content words found neither in
+    its source nor in the question nor among plain framing words ("one review found that …"): the
+    lexical judge would pass "the company's product review found …" because most words match."""
+    return len(stems(sentence) - stems(source) - stems(question) - FRAMING) > MAX_NEW_WORDS
 
 
 def guard(draft: str, sources: Sequence[Chunk], judge: Judge) -> Guarded | None:

@@ -130,6 +130,7 @@ def answer_dict(answer: Answer) -> dict[str, Any]:
         "named_sources": [named_dict(n) for n in answer.named_sources],
         "focus": answer.focus,
         "read_as": list(answer.read_as),
+        "written_by": answer.written_by,
         "coverage": coverage_dict(answer.coverage) if answer.coverage else None,
         "themes": [theme_dict(t) for t in answer.themes],
         "notes": list(answer.notes),

@@ -161,6 +161,10 @@ def evaluate_case(case: EvalCase, answer: Answer, seconds: float, judge: Judge) 
     if not m["safety_correct"]:
         failures.append("safety notice missing" if case.safety else "safety notice shown without a live concern")
 
+    if not answer.refused and answer.written_by != "extractive":
+        # With a language model: was its checked text the answer, or did Casebook fall back?
+        m["model_kept"] = float(answer.written_by != "fallback")
+        m["model_fallback"] = float(answer.written_by == "fallback")
     if not answer.refused:
         cited, passages = _cited(answer)
         problems = citation_validity(text, cited, passages)
@@ -216,6 +220,8 @@ def aggregate(outcomes: Sequence[CaseOutcome]) -> dict[str, float]:
         "refusal_accuracy": "refusal_correct",
         "safety_accuracy": "safety_correct",
         "adversarial_pass": "adversarial_pass",
+        "model_kept": "model_kept",  # only with --llm: the share of answered cases the model wrote
+        "model_fallback": "model_fallback",
     }
     metrics: dict[str, float] = {}
     for name, key in pairs.items():

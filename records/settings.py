@@ -46,6 +46,10 @@ class Settings:
     llm_max_tokens: int = 320  # tokens the model may write
     llm_context_tokens: int = 2048  # the model's window (llamacpp: n_ctx)
     llm_sources: int = 3  # passages shown to the model (small models copy better from few)
+    # How the model writes: "answer" (one answer from the numbered passages), "per_source" (one
+    # sentence per source from its quoted finding: what a 135M model can do), "auto" (per_source
+    # for llamacpp, answer for the others).
+    llm_style: str = "auto"
     # Chat app.
     server_host: str = "127.0.0.1"
     server_port: int = 7860

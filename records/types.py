@@ -288,6 +288,7 @@ class Answer:
     coverage: Coverage | None = None  # how many reviews discuss the topic (themed answers)
     focus: str | None = None  # a follow-up's new aspect, which its points are about
     read_as: tuple[str, ...] = ()  # filters read from the question itself, in words
+    written_by: str = "extractive"  # or the model's label when its checked text is the answer, or "fallback"
 
 
 @dataclass(frozen=True)

@@ -219,3 +219,41 @@ def test_sources_are_kept_within_the_window(settings: Settings) -> None:
     tight = budget_sources("fathers?", chunks, settings.replace(llm_context_tokens=900, llm_max_tokens=320))
     assert len(tight) < len(roomy)
     assert budget_sources("fathers?", chunks, settings.replace(llm_context_tokens=400)) == []
+
+
+def restating(prefix: str = "One review found that") -> object:
+    """A small model in the per-source style: it restates the finding it is given, with framing words."""
+
+    def reply(messages: list[object]) -> str:
+        finding = re.search(r'Finding from a case review: "(.*)"', str(messages[-1].content))  # type: ignore[attr-defined]
+        assert finding, "the per-source prompt gives the model the quoted finding"
+        return f"{prefix} {finding.group(1)}."
+
+    return reply
+
+
+def test_per_source_style_writes_one_checked_sentence_per_source(fixture_index: Settings) -> None:
+    cb, model = with_model(fixture_index, *(restating() for _ in range(3)), llm_style="per_source")
+    answer = cb.ask(QUESTION)
+    assert answer.written_by == "openai:fake" and answer.themes == ()
+    assert len(model.received) >= 2  # one call per source
+    body = answer.text.split("\n")[1:]
+    assert body and all(line.startswith("One review found that") for line in body)
+    assert_grounded(answer)
+
+
+def test_per_source_sentences_that_bring_in_new_facts_are_dropped(fixture_index: Settings) -> None:
+    cb, _ = with_model(
+        fixture_index, *(restating("The company's product launch in Paris showed that") for _ in range(3)), llm_style="per_source"
+    )
+    answer = cb.ask(QUESTION)
+    assert answer.written_by == "fallback"
+    assert "extractive answer" in answer.notes[0]
+
+
+def test_invents_allows_framing_but_not_new_content() -> None:
+    from assistant.guard import invents
+
+    source = "bruising on non-mobile babies should always be treated seriously"
+    assert not invents("One review found that bruising on non-mobile babies should always be treated seriously.", source, "bruising")
+    assert invents("The company's product launch found bruising on babies in Paris.", source, "bruising")
