@@ -40,6 +40,7 @@ from vectorstore.indexer import IngestReport, run_ingest
 from vectorstore.store import open_store
 
 MAX_QUESTION_CHARS = 2000
+LLM_STYLES = ("auto", "answer", "per_source")
 THEMED_SOURCES = 24  # sources a themed answer may draw on (the first 10 are the ranking shown as sources)
 
 
@@ -71,6 +72,8 @@ class Casebook:
         self._retriever: Retriever | None = None
         self._lock = threading.Lock()
         self.llm = parse_llm(self.settings.llm)
+        if self.settings.llm_style not in LLM_STYLES:
+            raise ConfigError(f"llm_style: expected one of {', '.join(LLM_STYLES)}; got {self.settings.llm_style!r}")
         self._chat_model = chat_model
         self._generator: Generator | None = None
         self._judge: OverlapJudge | None = None

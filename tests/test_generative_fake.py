@@ -257,3 +257,8 @@ def test_invents_allows_framing_but_not_new_content() -> None:
     source = "bruising on non-mobile babies should always be treated seriously"
     assert not invents("One review found that bruising on non-mobile babies should always be treated seriously.", source, "bruising")
     assert invents("The company's product launch found bruising on babies in Paris.", source, "bruising")
+
+
+def test_an_unknown_llm_style_is_a_config_error(fixture_index: Settings) -> None:
+    with pytest.raises(ConfigError, match="llm_style: expected one of auto, answer, per_source; got 'poetry'"):
+        Casebook(fixture_index.replace(llm_style="poetry"), embedder=FakeEmbedder())
