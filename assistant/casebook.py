@@ -175,7 +175,7 @@ class Casebook:
         if self.llm.backend != "extractive":
             try:
                 rewritten = self.generator.rewrite(history[-1], question) if self.generator else None
-            except GenerationError:
+            except (GenerationError, ConfigError):
                 rewritten = None
             if rewritten:
                 return rewritten
@@ -282,7 +282,7 @@ class Casebook:
             return None
         try:
             return self.generator.trainer_question(quote) if self.generator else None
-        except GenerationError:
+        except (GenerationError, ConfigError):  # a model missing or down: the template's question
             return None
 
     # -- feedback ---------------------------------------------------------------------------------

@@ -83,7 +83,14 @@ def _coerce(name: str, raw: Any, target: Any) -> Any:
         if kind is Path:
             return Path(str(raw)).expanduser()
         if kind is int:
-            return int(raw)
+            if isinstance(raw, bool) or (isinstance(raw, float) and not raw.is_integer()):
+                raise ValueError(raw)
+            value = int(raw)
+            if value < 0 or (name.endswith(("_port", "_tokens", "_sources", "_s")) and value == 0):
+                raise ConfigError(f"setting {name!r}: expected a positive whole number, got {raw!r}")
+            return value
+        if not isinstance(raw, str | int | float):  # a TOML table or list where a word was expected
+            raise TypeError(raw)
         return str(raw)
     except (TypeError, ValueError):
         raise ConfigError(

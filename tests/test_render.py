@@ -128,3 +128,16 @@ def test_markdown_export_holds_the_question_answer_and_sources() -> None:
 def test_markdown_of_a_refusal_has_no_sources() -> None:
     md = answer_markdown(refusal("bread?", None, Filters()))
     assert "**Sources**" not in md and "will not guess" in md
+
+
+def test_a_source_url_is_linked_only_when_it_is_http() -> None:
+    page = answer_html(hostile_answer())  # its first source's url is javascript:alert(1)
+    assert "javascript:" not in " ".join(Elements(page).hrefs)
+    good = passage("Fathers were not asked.", doc="g", url="https://learning.nspcc.org.uk/case-reviews")
+    cards = citation_cards([Citation.at(1, good, "Fathers were not asked", 0)])
+    assert "https://learning.nspcc.org.uk/case-reviews" in Elements(cards).hrefs
+
+
+def test_markdown_export_keeps_the_answers_notes() -> None:
+    answer = replace(hostile_answer(), notes=("Written by llamacpp; every sentence was checked.",))
+    assert "_Written by llamacpp; every sentence was checked._" in answer_markdown(answer).split("\n")

@@ -95,3 +95,20 @@ def test_bad_value_in_the_file(tmp_path: Path) -> None:
     (tmp_path / "casebook.toml").write_text('llm_timeout_s = "soon"\n')
     with pytest.raises(ConfigError, match="setting 'llm_timeout_s': expected int, got 'soon'"):
         load_settings(env={"CASEBOOK_HOME": str(tmp_path)})
+
+
+@pytest.mark.parametrize(
+    ("toml", "message"),
+    [
+        ('llm = ["extractive"]', "setting 'llm': expected str"),
+        ("server_port = -1", "setting 'server_port': expected a positive whole number"),
+        ("llm_sources = 0", "setting 'llm_sources': expected a positive whole number"),
+        ("chunk_max_tokens = 1.5", "setting 'chunk_max_tokens': expected int"),
+        ("server_port = true", "setting 'server_port': expected int"),
+    ],
+)
+def test_wrong_types_and_ranges_in_the_file_are_refused(tmp_path: Path, toml: str, message: str) -> None:
+    (tmp_path / "casebook.toml").write_text(toml + "\n")
+    with pytest.raises(ConfigError) as info:
+        load_settings(env={"CASEBOOK_HOME": str(tmp_path)})
+    assert message in str(info.value)

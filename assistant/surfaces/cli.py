@@ -18,6 +18,7 @@ from typing import Any
 
 from assistant.casebook import Casebook
 from assistant.handout import briefing_markdown, prompts_markdown, write_briefing
+from assistant.retrieve import check_filters
 from assistant.shapes import answer_dict, describe_filters, prompts_dict, search_dict
 from records.errors import CasebookError, ConfigError, InputError
 from records.settings import Settings, load_settings
@@ -61,6 +62,12 @@ def cmd_stats(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def filters_of(args: argparse.Namespace) -> Filters:
+    """The filter flags, checked at once for the values that need no index (nation, age band,
+    outcome, kind, years), so a typo is reported before the model and the index are loaded."""
+    return check_filters(_flags(args))
+
+
+def _flags(args: argparse.Namespace) -> Filters:
     return Filters(
         year_from=args.year_from,
         year_to=args.year_to,

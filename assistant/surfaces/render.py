@@ -165,7 +165,9 @@ def citation_cards(citations: tuple[Citation, ...] | list[Citation]) -> str:
     parts.extend(f'<li><a class="cb-cite" href="#cb-cite-{c.n}">[{c.n}]</a> {_e(card_heading(c.chunk))}</li>' for c in citations)
     parts.append("</ol>")
     for c in citations:
-        link = f'<div><a href="{_e(c.chunk.meta.url)}" target="_blank" rel="noopener">Open the source</a></div>' if c.chunk.meta.url else ""
+        url = c.chunk.meta.url or ""
+        safe = url.lower().startswith(("https://", "http://"))  # never a javascript: or data: link from a source
+        link = f'<div><a href="{_e(url)}" target="_blank" rel="noopener">Open the source</a></div>' if safe else ""
         parts.append(
             f'<div class="cb-card" id="cb-cite-{c.n}"><h4>[{c.n}] {_e(card_heading(c.chunk))}</h4>'
             f'<div class="cb-meta">{_e(_meta_line(c.chunk))}</div>'
@@ -201,6 +203,7 @@ def answer_markdown(answer: Answer) -> str:
         lines += [f"> **{answer.safety_notice}**", ""]
     if answer.read_as:
         lines += [f"_Read as: {' · '.join(answer.read_as)}_", ""]
+    lines += [f"_{n}_\n" for n in answer.notes]
     note = describe_filters(answer.filters)
     if note:
         lines += [f"_{note}_", ""]
