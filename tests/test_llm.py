@@ -8,6 +8,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 
@@ -55,15 +56,22 @@ def test_packaged_model_answers_in_process(in_process: Casebook) -> None:
 def assert_note_matches_the_guard(cb: Casebook, draft: str, answer: Answer, label: str) -> None:
     """The answer is the model's (checked) text exactly when the guard accepts the draft; otherwise the
     extractive answer with the fallback note. Decided here independently of the facade."""
-    sources = budget_sources(QUESTION, [h.best for h in answer.sources[: cb.settings.llm_sources]], cb.settings)
+    extractive = Casebook(cb.settings.replace(llm="extractive"), embedder=cb.embedder).ask(QUESTION)
+    n = cb.settings.llm_sources
+    if cb.settings.llm_style == "per_source" or (cb.settings.llm_style == "auto" and cb.llm.backend == "llamacpp"):
+        first: dict[str, Any] = {}
+        for c in extractive.citations:  # the per-source style: each source's first quoted finding
+            first.setdefault(c.chunk.doc_id, c)
+        sources = [c.chunk for c in list(first.values())[:n]]
+    else:
+        sources = budget_sources(QUESTION, [h.best for h in extractive.sources[:n]], cb.settings)
     checked = guard(draft, sources, cb.judge)
     if checked is None:
         assert answer.notes[0].startswith(f"Too little of {label}")
-        extractive = Casebook(cb.settings.replace(llm="extractive"), embedder=cb.embedder).ask(QUESTION)
-        assert answer.text == extractive.text
+        assert answer.text == extractive.text and answer.written_by == "fallback"
     else:
         assert answer.notes[0].startswith(f"Written by {label}")
-        assert checked.text in answer.text
+        assert checked.text in answer.text and answer.written_by == label
 
 
 @pytest.fixture(scope="module")
