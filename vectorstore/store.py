@@ -205,6 +205,19 @@ class Store:
                 yield _to_chunk(cid, text, meta)
             offset += len(ids)
 
+    def all_with_vectors(self, batch: int = 2000) -> Iterator[tuple[Chunk, list[float]]]:
+        """Every chunk with its stored vector (for copying an index, e.g. benchmarks/scale.py)."""
+        offset = 0
+        while True:
+            got = self._collection.get(include=["documents", "metadatas", "embeddings"], limit=batch, offset=offset)
+            ids = got["ids"]
+            if not len(ids):
+                return
+            rows = zip(ids, got["documents"] or [], got["metadatas"] or [], got["embeddings"], strict=True)
+            for cid, text, meta, vector in rows:
+                yield _to_chunk(cid, text, meta), [float(x) for x in vector]
+            offset += len(ids)
+
     def query(self, vector: Sequence[float], k: int, filters: Filters = Filters()) -> list[Hit]:
         return self.query_many([vector], k, filters)[0]
 

@@ -1,0 +1,148 @@
+"""Start-up, search, ask, memory and disk at N× today's index.
+
+    python -m benchmarks.scale --home DIR [--factor 1 --factor 10 --factor 100] [--json]
+
+For each factor N it builds, under ``DIR/<N>x``, an index of N copies of the bundled index (the 1×
+index in $CASEBOOK_HOME, ingested first if empty): every document copied with a new id, its vectors
+reused with a small random perturbation (renormalised), written through the store. So a 100× index
+builds in minutes and embedding cost is left to benchmarks/ingest.py; the copy's write rate is
+reported. An index already at the right size is reused. Then a fresh process opens the retriever as
+``ask``/``serve`` do and reports start-up time (the whole process to a ready retriever, and the
+retriever's construction alone: reading every chunk, BM25, label maps), ``search`` and ``ask`` p50/p95 over 20 questions, and
+its peak memory; and the folder's size on disk. An SVG plot of each figure against size is written
+to ``DIR/scale.svg``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from assistant.casebook import Casebook
+from records.settings import load_settings
+from vectorstore.store import open_store
+
+QUESTIONS = [
+    "What did reviews say about bruising in non-mobile babies?",
+    "young people groomed into county lines drug dealing",
+    "unsafe sleep and co-sleeping after alcohol",
+    "fathers and men who were not seen by professionals",
+    "children educated at home or missing from school",
+]
+PROBE = r"""
+import json, resource, statistics, sys, time
+t = time.perf_counter()
+from assistant.casebook import Casebook
+from records.settings import load_settings
+cb = Casebook(load_settings(home=sys.argv[1]))
+t1 = time.perf_counter()
+r = cb.retriever
+retriever_s = time.perf_counter() - t1
+startup = time.perf_counter() - t
+qs = json.loads(sys.argv[2])
+def timed(fn):
+    out = []
+    for q in qs * 4:
+        t = time.perf_counter(); fn(q); out.append(1000 * (time.perf_counter() - t))
+    out.sort()
+    return out[len(out) // 2], out[int(0.95 * (len(out) - 1))]
+cb.ask(qs[0])
+s50, s95 = timed(lambda q: cb.search(q, k=10))
+a50, a95 = timed(cb.ask)
+print(json.dumps({"chunks": len(r.chunks), "startup_s": round(startup, 2), "retriever_s": round(retriever_s, 2),
+  "search_p50_ms": round(s50, 1),
+  "search_p95_ms": round(s95, 1), "ask_p50_ms": round(a50, 1), "ask_p95_ms": round(a95, 1),
+  "peak_memory_gb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024 / 1024, 2)}))
+"""
+
+
+def build(source_home: Path | None, target: Path, factor: int, seed: int = 0) -> dict[str, Any]:
+    """N copies of the source index in ``target``; the copy's write rate."""
+    base = Casebook(load_settings(home=source_home) if source_home else load_settings())
+    base.ensure_indexed()
+    src = open_store(base.settings)
+    settings = load_settings(home=target)
+    dst = open_store(settings)
+    if dst.count() == src.count() * factor:
+        return {"built": False}
+    dst.reset()
+    rng = np.random.default_rng(seed)
+    rows = list(src.all_with_vectors())
+    started, written = time.perf_counter(), 0
+    for k in range(factor):
+        chunks, vectors = [], []
+        for chunk, vector in rows:
+            doc = chunk.doc_id if k == 0 else f"{chunk.doc_id}~{k}"
+            chunks.append(dataclasses.replace(chunk, doc_id=doc, chunk_id=f"{doc}#{chunk.index}"))
+            v = np.asarray(vector) + (rng.normal(0.0, 0.01, len(vector)) if k else 0.0)
+            vectors.append((v / np.linalg.norm(v)).tolist())
+        dst.upsert(chunks, vectors)
+        written += len(chunks)
+    seconds = time.perf_counter() - started
+    return {"built": True, "write_chunks_per_s": round(written / seconds, 1)}
+
+
+def probe(home: Path) -> dict[str, Any]:
+    out = subprocess.run([sys.executable, "-c", PROBE, str(home), json.dumps(QUESTIONS)], capture_output=True, text=True, check=True)
+    return dict(json.loads(out.stdout.strip().splitlines()[-1]))
+
+
+def disk_gb(folder: Path) -> float:
+    return round(sum(p.stat().st_size for p in folder.rglob("*") if p.is_file()) / 1024**3, 3)
+
+
+def svg(results: list[dict[str, Any]], path: Path) -> None:
+    """One small log-x line chart per figure against the number of chunks."""
+    figures = ["retriever_s", "search_p50_ms", "ask_p50_ms", "peak_memory_gb", "disk_gb"]
+    w, h, pad = 260, 170, 36
+    xs = [np.log10(max(r["chunks"], 1)) for r in results]
+    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{w * len(figures)}" height="{h}" font-family="sans-serif" font-size="11">']
+    for i, name in enumerate(figures):
+        ys = [float(r[name]) for r in results]
+        x0, top = i * w + pad, 20
+        lo_x, hi_x, hi_y = min(xs), max(xs) or 1, max(ys) or 1
+        pts = [
+            (x0 + (x - lo_x) / ((hi_x - lo_x) or 1) * (w - 2 * pad), top + (1 - y / hi_y) * (h - top - pad))
+            for x, y in zip(xs, ys, strict=True)
+        ]
+        parts.append(f'<text x="{x0}" y="12">{name} (x: chunks, log)</text>')
+        parts.append(f'<polyline fill="none" stroke="#1f5fa8" stroke-width="2" points="{" ".join(f"{a:.1f},{b:.1f}" for a, b in pts)}"/>')
+        for (a, b), r, y in zip(pts, results, ys, strict=True):
+            parts.append(f'<circle cx="{a:.1f}" cy="{b:.1f}" r="3" fill="#1f5fa8"/><text x="{a:.1f}" y="{b - 6:.1f}">{y:g}</text>')
+            parts.append(f'<text x="{a:.1f}" y="{h - 8}">{r["chunks"]}</text>')
+    parts.append("</svg>")
+    path.write_text("".join(parts), encoding="utf-8")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--home", required=True, help="folder for the N× indexes (kept for reuse)")
+    parser.add_argument("--factor", type=int, action="append", help="repeat for several (default 1, 10, 100)")
+    parser.add_argument("--json", action="store_true")
+    args = parser.parse_args()
+    root = Path(args.home).expanduser()
+    results = []
+    for factor in args.factor or [1, 10, 100]:
+        target = root / f"{factor}x"
+        built = build(None, target, factor)
+        measured = probe(target)
+        results.append({"factor": factor, **measured, "disk_gb": disk_gb(target), **built})
+        if not args.json:
+            print(", ".join(f"{k} {v}" for k, v in results[-1].items()), flush=True)
+    svg(results, root / "scale.svg")
+    if args.json:
+        print(json.dumps(results, indent=2))
+    else:
+        print(f"plot: {root / 'scale.svg'}")
+
+
+if __name__ == "__main__":
+    main()
