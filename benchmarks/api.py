@@ -20,14 +20,7 @@ import httpx
 
 from assistant.casebook import Casebook
 from assistant.surfaces.server import serve
-
-QUESTIONS = [
-    "What did reviews say about bruising in non-mobile babies?",
-    "young people groomed into county lines drug dealing",
-    "unsafe sleep and co-sleeping after alcohol",
-    "fathers and men who were not seen by professionals",
-    "children educated at home or missing from school",
-]
+from benchmarks.questions import QUESTIONS
 
 
 def _free_port() -> int:

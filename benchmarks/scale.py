@@ -27,16 +27,10 @@ from typing import Any
 import numpy as np
 
 from assistant.casebook import Casebook
+from benchmarks.questions import QUESTIONS
 from records.settings import load_settings
 from vectorstore.store import open_store
 
-QUESTIONS = [
-    "What did reviews say about bruising in non-mobile babies?",
-    "young people groomed into county lines drug dealing",
-    "unsafe sleep and co-sleeping after alcohol",
-    "fathers and men who were not seen by professionals",
-    "children educated at home or missing from school",
-]
 PROBE = r"""
 import json, resource, statistics, sys, time
 t = time.perf_counter()
