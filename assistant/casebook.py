@@ -195,21 +195,20 @@ class Casebook:
         filters = self.check_filters(filters)
         rewritten = self._standalone(question, history)
         searched = rewritten or question
+        notice = safety_notice(question)  # every kind of answer leads with it when a child may be at risk now
         candidates = self.retriever.names.candidates(question)
         if candidates:
-            answer = self._candidates(question, candidates, filters)
-            return answer
+            return replace(self._candidates(question, candidates, filters), safety_notice=notice)
         reading = self.read(question)
         notes = tuple(f"Nothing in the collection is {u}; it holds {self._years()}." for u in reading.unmatched)
         if reading.counting:
             answer = self._count(question, reading, self.check_filters(merged(filters, reading.filters)))
-            return replace(answer, read_as=reading.said, notes=(*answer.notes, *notes))
+            return replace(answer, read_as=reading.said, notes=(*answer.notes, *notes), safety_notice=notice)
         read = reading.filters
         if read.age_band:  # a theme question about "babies" keeps reviews of several children or unknown age
             read = replace(read, age_band=(*read.age_band, "multiple/unknown"))
         filters = self.check_filters(merged(filters, read))
         result = self.retriever.search_scored(searched, THEMED_SOURCES, filters)
-        notice = safety_notice(question)
         focus = topic(question) if rewritten else None
         if not in_scope(result, live_concern=notice is not None):
             answer = refusal(question, notice, filters, reviews=self._review_count(), years=self._years(), nearest=result.nearest_labels)
@@ -262,7 +261,7 @@ class Casebook:
 
     def themed(self, question: str, filters: Filters = Filters()) -> Answer | None:
         """The themed answer to a question about a topic (findings and recommendations several
-        reviews share, with the topic's coverage), or None when under two sources speak to it."""
+        reviews share, with the topic's coverage), or None when too few sources speak to it."""
         filters = self.check_filters(filters)
         return self._themed(question, self.retriever.search_scored(question, THEMED_SOURCES, filters), filters)
 

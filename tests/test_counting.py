@@ -72,3 +72,8 @@ def test_a_theme_question_applies_what_it_reads(cb: Casebook) -> None:
     assert answer.read_as == ("published 2021",)
     assert answer.filters.year_from == answer.filters.year_to == 2021
     assert all(h.best.meta.year == 2021 for h in answer.sources)
+
+
+def test_a_live_concern_in_a_counting_question_still_leads_with_the_notice(cb: Casebook) -> None:
+    answer = cb.ask("How many reviews were published in 2022? I'm worried about a baby I visited today who has a bruise")
+    assert answer.safety_notice and "0808 800 5000" in answer.safety_notice
