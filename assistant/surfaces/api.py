@@ -25,7 +25,6 @@ from __future__ import annotations
 import asyncio
 import json
 import secrets
-import tempfile
 import threading
 import time
 import uuid
@@ -252,8 +251,10 @@ def build_api(
     async def briefing(body: BriefingIn) -> FileResponse:
         def make() -> Path:
             b = cb.briefing(body.theme, body.filters.to_filters())
-            folder = Path(tempfile.mkdtemp(prefix="casebook-briefing-"))
-            return write_briefing(b, body.format, folder / f"briefing-{slugify(body.theme)[:40] or 'theme'}.{body.format}")
+            folder = cb.settings.cache_dir / "handouts"  # beside the chat's downloads, under CASEBOOK_HOME
+            folder.mkdir(parents=True, exist_ok=True)
+            name = f"briefing-{slugify(body.theme)[:40] or 'theme'}-{uuid.uuid4().hex[:8]}.{body.format}"
+            return write_briefing(b, body.format, folder / name)
 
         path = await limiter.run(make)
         media = {"md": "text/markdown", "pdf": "application/pdf"}.get(
