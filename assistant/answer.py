@@ -108,11 +108,23 @@ def list_items(chunk: Chunk, offset: int, clause: str) -> list[tuple[int, str]]:
     return items
 
 
-def _trim_quote(quote: str) -> str:
-    if len(quote) <= MAX_QUOTE_CHARS:
+def _trim_quote(quote: str, limit: int = MAX_QUOTE_CHARS) -> str:
+    """At most ``limit`` characters, cut at a word: still a verbatim prefix of the clause."""
+    if len(quote) <= limit:
         return quote
-    cut = quote.rfind(" ", 0, MAX_QUOTE_CHARS)
-    return quote[: cut if cut > 0 else MAX_QUOTE_CHARS].rstrip(" ,;:")
+    cut = quote.rfind(" ", 0, limit)
+    return quote[: cut if cut > 0 else limit].rstrip(" ,;:")
+
+
+def clause_points(hit: ReviewHit, chunk: Chunk, query: QueryTerms) -> list[Point]:
+    """Every clause of a passage as a scored point; a clause that introduces a list stands for its
+    items (the lead-in says nothing itself), each scored with the lead-in's words."""
+    out = []
+    for offset, clause in clauses(chunk):
+        for o, text in list_items(chunk, offset, clause) or [(offset, clause)]:
+            score = query.score(clause + " " + text, chunk.section)
+            out.append(Point(hit=hit, chunk=chunk, quote=_trim_quote(text), offset=o, score=score))
+    return out
 
 
 @dataclass(frozen=True)
@@ -233,13 +245,7 @@ def source_points(hit: ReviewHit, query: QueryTerms, most: int = NAMED_POINTS) -
     """A named source's own points: its clauses that best match the question, no two alike. When the
     question asks for a part ("what did it recommend?") every clause of that part is given (up to
     MAX_NAMED_PART), in the source's order."""
-    every: list[Point] = []
-    for passage in hit.passages:
-        chunk = passage.chunk
-        for offset, clause in clauses(chunk):
-            for o, text in list_items(chunk, offset, clause) or [(offset, clause)]:
-                score = query.score(clause + " " + text, chunk.section)
-                every.append(Point(hit=hit, chunk=chunk, quote=_trim_quote(text), offset=o, score=score))
+    every = [p for passage in hit.passages for p in clause_points(hit, passage.chunk, query)]
     if query.wants and (part := [p for p in every if p.section == query.wants]):
         part.sort(key=lambda p: (p.chunk.index, p.offset))
         chosen = part[:MAX_NAMED_PART]

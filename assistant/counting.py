@@ -29,11 +29,7 @@ def _summary_line(first: Chunk, chunks: Sequence[Chunk]) -> tuple[Chunk, int, st
     else:
         clause = chunk.text.strip()
         offset = chunk.text.find(clause)
-    quote = _trim_quote(clause)
-    if len(quote) > LINE_QUOTE_CHARS:
-        cut = quote.rfind(" ", 0, LINE_QUOTE_CHARS)
-        quote = quote[: cut if cut > 0 else LINE_QUOTE_CHARS].rstrip(" ,;:")
-    return chunk, offset, quote
+    return chunk, offset, _trim_quote(clause, LINE_QUOTE_CHARS)
 
 
 def _listing(listed: Sequence[Chunk], chunks_of: dict[str, list[Chunk]]) -> tuple[list[str], list[Citation]]:

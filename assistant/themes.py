@@ -30,7 +30,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from assistant.answer import Point, QueryTerms, _trim_quote, cited_answer, clauses, list_items, templates, years_span
+from assistant.answer import Point, QueryTerms, cited_answer, clause_points, templates, years_span
 from records.types import Answer, Citation, Coverage, Filters, ReviewHit, Theme
 
 Embed = Callable[[Sequence[str]], list[list[float]]]
@@ -74,17 +74,7 @@ def candidates(hits: Sequence[ReviewHit], query: QueryTerms, per_source: int) ->
     out: list[Point] = []
     seen: set[str] = set()
     for hit in hits:
-        mine: list[Point] = []
-        for passage in hit.passages:
-            chunk = passage.chunk
-            for offset, clause in clauses(chunk):
-                # A clause that introduces a list stands for its items: the lead-in says nothing itself.
-                for o, text in list_items(chunk, offset, clause) or [(offset, clause)]:
-                    mine.append(
-                        Point(
-                            hit=hit, chunk=chunk, quote=_trim_quote(text), offset=o, score=query.score(clause + " " + text, chunk.section)
-                        )
-                    )
+        mine = [p for passage in hit.passages for p in clause_points(hit, passage.chunk, query)]
         mine.sort(key=lambda p: -p.score)
         for p in mine:
             if p.quote in seen:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import hashlib
 import html
-import re
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -22,11 +21,10 @@ import gradio as gr
 
 from assistant.casebook import Casebook
 from assistant.handout import briefing_markdown, prompts_markdown, write_briefing
-from assistant.surfaces.render import answer_html, answer_markdown, theme_layout, trainer_html
+from assistant.surfaces.render import MARKER, answer_html, answer_markdown, theme_layout, trainer_html
 from records.errors import CasebookError
 from records.types import AGE_BANDS, KINDS, NATIONS, OUTCOMES, Answer, Filters
 
-_CHAT_MARKER = re.compile(r"\[(\d+)\]")
 EXAMPLES = [
     "What did reviews say about bruising in non-mobile babies?",
     "What have reviews learned about unseen men and fathers?",
@@ -116,7 +114,7 @@ def _chat_text(answer: Answer) -> str:
 
 def _linked(line: str) -> str:
     """A line of the answer, escaped, with each [n] a link to its source card in the answer panel."""
-    return _CHAT_MARKER.sub(lambda m: f"[\\[{m.group(1)}\\]](#cb-cite-{m.group(1)})", html.escape(line))
+    return MARKER.sub(lambda m: f"[\\[{m.group(1)}\\]](#cb-cite-{m.group(1)})", html.escape(line))
 
 
 def _streamed(cb: Casebook, message: str, filters: Filters, history: list[str]) -> Iterator[tuple[str, Answer | None]]:

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from assistant.shapes import describe_filters
 from records.types import Answer, Chunk, Citation, Theme
 
-_MARKER = re.compile(r"\[(\d+)\]")
+MARKER = re.compile(r"\[(\d+)\]")
 
 CSS = """
 .cb-panel { font-size: 0.95rem; line-height: 1.45; }
@@ -63,7 +63,7 @@ def _markers_to_links(text: str, known: set[int]) -> str:
             return m.group(0)
         return f'<a class="cb-cite" href="#cb-cite-{n}" title="Show source {n}">[{n}]</a>'
 
-    return _MARKER.sub(link, _e(text))
+    return MARKER.sub(link, _e(text))
 
 
 def _highlighted_passage(c: Citation) -> str:
@@ -95,7 +95,7 @@ def theme_layout(answer: Answer) -> tuple[str, list[tuple[str, list[ThemeBlock]]
     lines = [line for line in answer.text.split("\n") if line.strip()]
     by_marker: dict[int, str] = {}
     for line in lines[1:]:
-        found = _MARKER.findall(line)
+        found = MARKER.findall(line)
         if len(found) == 1:
             by_marker[int(found[0])] = line
     sections: dict[str, list[ThemeBlock]] = {}
