@@ -196,10 +196,11 @@ class Casebook:
         rewritten = self._standalone(question, history)
         searched = rewritten or question
         notice = safety_notice(question)  # every kind of answer leads with it when a child may be at risk now
-        candidates = self.retriever.names.candidates(question)
+        named = self.retriever.names.in_question(question)  # read once: candidates, reading and search use it
+        candidates = self.retriever.names.candidates(question, named)
         if candidates:
             return replace(self._candidates(question, candidates, filters), safety_notice=notice)
-        reading = self.read(question)
+        reading = self.read(question, named)
         notes = tuple(f"Nothing in the collection is {u}; it holds {self._years()}." for u in reading.unmatched)
         if reading.counting:
             answer = self._count(question, reading, self.check_filters(merged(filters, reading.filters)))
@@ -208,7 +209,7 @@ class Casebook:
         if read.age_band:  # a theme question about "babies" keeps reviews of several children or unknown age
             read = replace(read, age_band=(*read.age_band, "multiple/unknown"))
         filters = self.check_filters(merged(filters, read))
-        result = self.retriever.search_scored(searched, THEMED_SOURCES, filters)
+        result = self.retriever.search_scored(searched, THEMED_SOURCES, filters, named_sources=None if rewritten else named)
         focus = topic(question) if rewritten else None
         if not in_scope(result, live_concern=notice is not None):
             answer = refusal(question, notice, filters, reviews=self._review_count(), years=self._years(), nearest=result.nearest_labels)
@@ -227,10 +228,10 @@ class Casebook:
             notes=(*answer.notes, *notes),
         )
 
-    def read(self, question: str) -> Reading:
+    def read(self, question: str, named: tuple[NamedSource, ...] | None = None) -> Reading:
         """The question's own filters and whether it asks for a count (assistant/reading.py). A
         question that names a source is about that source: nothing else is read from it."""
-        if self.retriever.names.in_question(question):
+        if self.retriever.names.in_question(question) if named is None else named:
             return Reading()
         return read_question(question, years=self.years, areas=self.retriever.areas)
 

@@ -150,11 +150,11 @@ class SourceNames:
         """A review's pseudonym as its heading writes it ("Child X")."""
         return next((n.written for n in self._names if n.doc_id == doc_id), self._headings.get(doc_id, doc_id))
 
-    def candidates(self, question: str) -> tuple[NamedSource, ...]:
+    def candidates(self, question: str, named: tuple[NamedSource, ...] | None = None) -> tuple[NamedSource, ...]:
         """Reviews the question may mean but does not single out: a pseudonym several reviews share
         ("Child X"), written as a name, with no area to choose between them. Empty when the question
-        names a source outright."""
-        if self.in_question(question):
+        names a source outright (``named``: ``in_question``'s answer, when the caller has it)."""
+        if self.in_question(question) if named is None else named:
             return ()
         q = words(re.sub(r"['’]s\b", "", question).replace("-", " "))
         out = [

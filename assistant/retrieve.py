@@ -229,7 +229,9 @@ class Retriever:
     def search(self, question: str, k: int = 10, filters: Filters = Filters(), pool: int = 60) -> list[ReviewHit]:
         return self.search_scored(question, k, filters, pool).hits
 
-    def search_scored(self, question: str, k: int = 10, filters: Filters = Filters(), pool: int = 60) -> SearchResult:
+    def search_scored(
+        self, question: str, k: int = 10, filters: Filters = Filters(), pool: int = 60, named_sources: tuple[NamedSource, ...] | None = None
+    ) -> SearchResult:
         """``search``, with the evidence the refusal decision needs."""
         groups = matched_groups(question)
         expanded = expand_question(question, groups)
@@ -242,7 +244,9 @@ class Retriever:
         doc_lists["review_bm25_plain"] = self.review_lexical(question, pool, filters)
         named = self.labels_in(question)
         doc_lists["labels"] = self._labelled(groups, [*doc_lists["review_bm25"], *doc_lists["dense"]], filters, named)
-        sources = tuple(n for n in self.names.in_question(question) if filters.matches(self.doc_chunks[n.doc_id][0]))
+        if named_sources is None:  # the sources this very question names, unless the caller has read them
+            named_sources = self.names.in_question(question)
+        sources = tuple(n for n in named_sources if filters.matches(self.doc_chunks[n.doc_id][0]))
         config = self.config
         weights = dict(config.weights)
         if groups or named:
@@ -309,11 +313,13 @@ class Retriever:
         if labels:
 
             def fits(c: Chunk) -> bool:
-                if c.kind != "case_review" or not labels & {k.lower() for k in c.meta.keywords} or not filters.matches(c):
+                if c.kind != "case_review" or not filters.matches(c):
                     return False
                 return not bands or c.meta.age_band in bands or c.meta.age_band == "multiple/unknown"
 
-            firsts = [cs[0] for cs in self.doc_chunks.values() if fits(cs[0])]
+            # The label → documents map, not a scan of every document: this runs on every answer.
+            carrying = set().union(*(self.label_index.docs_of.get(label, ()) for label in labels))
+            firsts = [first for d in sorted(carrying) if fits(first := self.doc_chunks[d][0])]
             how += ": " + ", ".join(sorted(labels)) + (f" (age {', '.join(sorted(bands))} or unknown)" if bands else "")
         else:
             firsts = [self.doc_chunks[d][0] for d in dict.fromkeys(found) if self.doc_chunks[d][0].kind == "case_review"]
