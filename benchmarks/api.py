@@ -20,18 +20,13 @@ import httpx
 
 from assistant.casebook import Casebook
 from assistant.surfaces.server import serve
-from benchmarks.questions import QUESTIONS
+from benchmarks.timing import QUESTIONS, percentile
 
 
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
-
-
-def _pct(values: list[float], p: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(p * (len(ordered) - 1)))]
 
 
 def main() -> None:
@@ -66,8 +61,8 @@ def main() -> None:
         "requests": args.requests,
         "concurrency": args.concurrency,
         "succeeded": sum(1 for s, _ in results if s == 200),
-        "latency_p50_ms": round(_pct(ms, 0.5), 1),
-        "latency_p95_ms": round(_pct(ms, 0.95), 1),
+        "latency_p50_ms": round(percentile(ms, 0.5), 1),
+        "latency_p95_ms": round(percentile(ms, 0.95), 1),
         "wall_s": round(wall, 2),
         "answers_per_s": round(args.requests / wall, 2),
     }

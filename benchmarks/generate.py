@@ -13,17 +13,11 @@ from __future__ import annotations
 import argparse
 import json
 import time
-from pathlib import Path
 
 from assistant.casebook import Casebook
+from benchmarks.timing import percentile
+from evals.run import load_cases
 from records.settings import load_settings
-
-CASES = Path(__file__).resolve().parents[1] / "evals" / "datasets" / "cases.jsonl"
-
-
-def _pct(values: list[float], p: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(p * (len(ordered) - 1)))]
 
 
 def main() -> None:
@@ -34,8 +28,7 @@ def main() -> None:
     args = parser.parse_args()
     cb = Casebook(load_settings(llm=args.llm))
     cb.ensure_indexed()
-    rows = [json.loads(line) for line in CASES.read_text(encoding="utf-8").splitlines() if line.strip()]
-    questions = [r["question"] for r in rows if r["type"] == "in_scope"][: args.questions]
+    questions = [c.question for c in load_cases() if c.type == "in_scope"][: args.questions]
     cb.ask(questions[0], on_token=lambda _: None)  # load and warm the model
     first_ms, total_ms, kept = [], [], 0
     for q in questions:
@@ -54,10 +47,10 @@ def main() -> None:
         "llm": cb.llm.label,
         "questions": len(questions),
         "model_kept": kept,
-        "first_token_p50_ms": round(_pct(first_ms, 0.5), 1),
-        "first_token_p95_ms": round(_pct(first_ms, 0.95), 1),
-        "total_p50_ms": round(_pct(total_ms, 0.5), 1),
-        "total_p95_ms": round(_pct(total_ms, 0.95), 1),
+        "first_token_p50_ms": round(percentile(first_ms, 0.5), 1),
+        "first_token_p95_ms": round(percentile(first_ms, 0.95), 1),
+        "total_p50_ms": round(percentile(total_ms, 0.5), 1),
+        "total_p95_ms": round(percentile(total_ms, 0.95), 1),
     }
     print(json.dumps(out, indent=2) if args.json else ", ".join(f"{k} {v}" for k, v in out.items()))
 

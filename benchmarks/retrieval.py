@@ -28,16 +28,12 @@ import time
 from pathlib import Path
 
 from assistant.casebook import Casebook
+from benchmarks.timing import percentile
 from evals.baselines import rankers
 from evals.generalisation import generalisation, summary_line
 from evals.metrics import ndcg_at_k, recall_at_k, reciprocal_rank
 
 DATASET = Path(__file__).resolve().parents[1] / "evals" / "datasets" / "retrieval.jsonl"
-
-
-def _pct(values: list[float], p: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(p * (len(ordered) - 1)))]
 
 
 def main() -> None:
@@ -87,10 +83,10 @@ def main() -> None:
             cb.ask(case["question"])
             ask_ms.append(1000 * (time.perf_counter() - t))
     latency = {
-        "search_p50": round(_pct(search_ms, 0.5), 1),
-        "search_p95": round(_pct(search_ms, 0.95), 1),
-        "ask_p50": round(_pct(ask_ms, 0.5), 1),
-        "ask_p95": round(_pct(ask_ms, 0.95), 1),
+        "search_p50": round(percentile(search_ms, 0.5), 1),
+        "search_p95": round(percentile(search_ms, 0.95), 1),
+        "ask_p50": round(percentile(ask_ms, 0.5), 1),
+        "ask_p95": round(percentile(ask_ms, 0.95), 1),
     }
     result = {
         "generalisation": general,

@@ -27,7 +27,7 @@ from typing import Any
 import numpy as np
 
 from assistant.casebook import Casebook
-from benchmarks.questions import QUESTIONS
+from benchmarks.timing import QUESTIONS
 from records.settings import load_settings
 from vectorstore.store import open_store
 

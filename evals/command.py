@@ -19,7 +19,7 @@ from assistant.surfaces.cli import add_llm, ready_casebook
 from evals import reading
 from evals import run as ev
 from evals.baselines import rankers
-from evals.generalisation import GENERALISE, generalisation, summary_line
+from evals.generalisation import generalisation, in_scope_rows, summary_line
 from evals.report import write_report
 from evals.synthesis import synthesis
 from records.errors import InputError
@@ -92,9 +92,8 @@ def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
                 print(f"reading FAIL {case['question']}: " + "; ".join(case["failures"]))
         print("reading: " + ", ".join(f"{k} {v}" for k, v in totals.items()))
     if args.synthesis:
-        rows = [json.loads(line) for line in GENERALISE.read_text(encoding="utf-8").splitlines() if line.strip()]
         for split in ("tuning", "test"):
-            m = synthesis(cb, [r for r in rows if r["split"] == split and not r["refuse"]])
+            m = synthesis(cb, in_scope_rows(split))
             print(f"synthesis, {split} split: " + ", ".join(f"{k} {v}" for k, v in m.items()))
     if args.generalisation:
         for split, g in generalisation(cb, rankers(cb.retriever)).items():

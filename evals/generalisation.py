@@ -10,7 +10,6 @@ baseline, the share of questions on which Casebook is at least as good as plain 
 
 from __future__ import annotations
 
-import json
 import statistics
 from pathlib import Path
 from typing import Any
@@ -20,12 +19,18 @@ from assistant.refusal import in_scope
 from assistant.safety import safety_notice
 from evals.baselines import Ranker
 from evals.metrics import ndcg_at_k
+from evals.run import read_jsonl
 
 GENERALISE = Path(__file__).parent / "datasets" / "generalise.jsonl"
 
 
+def in_scope_rows(split: str, path: Path = GENERALISE) -> list[dict[str, Any]]:
+    """One split's questions that the collection answers (not the out-of-scope ones)."""
+    return [r for r in read_jsonl(path) if r["split"] == split and not r["refuse"]]
+
+
 def generalisation(cb: Casebook, systems: dict[str, Ranker], path: Path = GENERALISE) -> dict[str, Any]:
-    rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    rows = read_jsonl(path)
     out: dict[str, Any] = {}
     for split in ("tuning", "test"):
         part = [r for r in rows if r["split"] == split]

@@ -25,6 +25,7 @@ from typing import Any
 
 from assistant.casebook import Casebook
 from assistant.counting import MAX_LISTED
+from evals.run import read_jsonl
 from records.types import Answer, Filters
 
 CASES = Path(__file__).parent / "datasets" / "read_cases.jsonl"
@@ -88,8 +89,7 @@ def summary(results: list[dict[str, Any]]) -> dict[str, Any]:
 
 
 def run(cb: Casebook, path: Path = CASES) -> tuple[dict[str, Any], list[dict[str, Any]]]:
-    cases = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
-    results = [check(c, cb.ask(c["question"])) for c in cases]
+    results = [check(c, cb.ask(c["question"])) for c in read_jsonl(path)]
     return summary(results), results
 
 

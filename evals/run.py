@@ -139,8 +139,13 @@ def quick_subset(cases: Sequence[EvalCase], per_type: int = 4) -> list[EvalCase]
     return kept
 
 
+def read_jsonl(path: Path) -> list[dict[str, Any]]:
+    """The rows of a JSON Lines dataset, blank lines skipped."""
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
 def load_cases(path: Path = DATASET, *, quick: bool = False) -> list[EvalCase]:
-    cases = [EvalCase.from_dict(json.loads(line)) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    cases = [EvalCase.from_dict(row) for row in read_jsonl(path)]
     return quick_subset(cases) if quick else cases
 
 

@@ -23,14 +23,13 @@ import argparse
 import json
 import statistics
 import time
-from pathlib import Path
 from typing import Any
 
 from assistant.casebook import Casebook
 from assistant.support import OverlapJudge
+from evals.generalisation import in_scope_rows
 from evals.metrics import Cited, citation_validity
 
-GENERALISE = Path(__file__).parent / "datasets" / "generalise.jsonl"
 RECALL_CAP = 8
 
 
@@ -80,8 +79,7 @@ def main() -> None:
     args = parser.parse_args()
     cb = Casebook()
     cb.ensure_indexed()
-    rows = [json.loads(line) for line in GENERALISE.read_text(encoding="utf-8").splitlines() if line.strip()]
-    out = {split: synthesis(cb, [r for r in rows if r["split"] == split and not r["refuse"]]) for split in ("tuning", "test")}
+    out = {split: synthesis(cb, in_scope_rows(split)) for split in ("tuning", "test")}
     if args.json:
         print(json.dumps(out, indent=2))
         return

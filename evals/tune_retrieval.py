@@ -25,11 +25,10 @@ from typing import Any
 
 from assistant.casebook import Casebook
 from assistant.retrieve import RetrievalConfig, Retriever
+from evals.generalisation import GENERALISE, in_scope_rows
 from evals.metrics import ndcg_at_k
-from evals.run import DEFAULT_TOLERANCE, load_baseline
-
-DATASET = Path(__file__).parent / "datasets" / "generalise.jsonl"
-CASES = Path(__file__).parent / "datasets" / "cases.jsonl"
+from evals.run import DATASET as CASES
+from evals.run import DEFAULT_TOLERANCE, load_baseline, load_cases
 
 WEIGHT_GRID = {
     "dense": (0.0, 0.5, 1.0, 2.0),
@@ -65,15 +64,13 @@ class CachedEmbedder:
         return [self.cache[t] for t in texts]
 
 
-def tuning_rows(path: Path = DATASET) -> list[dict[str, Any]]:
-    rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
-    return [r for r in rows if r["split"] == "tuning" and not r["refuse"]]
+def tuning_rows(path: Path = GENERALISE) -> list[dict[str, Any]]:
+    return in_scope_rows("tuning", path)
 
 
 def guard_rows(path: Path = CASES) -> list[dict[str, Any]]:
     """The evaluation's in-scope cases, as rows ``score`` reads: named reviews, themes, briefings."""
-    cases = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
-    return [{"question": c["question"], "relevant": c["expected_sources"]} for c in cases if c["type"] == "in_scope"]
+    return [{"question": c.question, "relevant": list(c.expected_sources)} for c in load_cases(path) if c.type == "in_scope"]
 
 
 def score(r: Retriever, rows: Sequence[dict[str, Any]]) -> float:

@@ -22,7 +22,8 @@ from typing import Any
 
 from assistant.casebook import THEMED_SOURCES, Casebook
 from assistant.themes import ThemeSettings, themed_answer
-from evals.synthesis import GENERALISE, RECALL_CAP
+from evals.generalisation import GENERALISE, in_scope_rows
+from evals.synthesis import RECALL_CAP
 from evals.tune_retrieval import CachedEmbedder
 from records.types import Filters
 
@@ -60,8 +61,7 @@ def main(path: Path = GENERALISE) -> None:
     cb = Casebook()
     cb.ensure_indexed()
     embed = CachedEmbedder(cb.embedder)
-    rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
-    rows = [r for r in rows if r["split"] == "tuning" and not r["refuse"]]
+    rows = in_scope_rows("tuning", path)
     searched = []
     for row in rows:
         result = cb.search_scored(row["question"], THEMED_SOURCES)
