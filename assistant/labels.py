@@ -114,7 +114,7 @@ class LabelIndex:
         if not weights:
             return []
         best = max(weights.values())
-        return [(label, w / best) for label, w in sorted(weights.items(), key=lambda kv: -kv[1])[:top]]
+        return [(label, w / best) for label, w in sorted(weights.items(), key=lambda kv: (-kv[1], kv[0]))[:top]]
 
     def infer(self, by_meaning: Sequence[tuple[str, float]], nearest: Sequence[str], s: LabelSettings) -> list[InferredLabel]:
         """``by_meaning``: the question's labels nearest first (``by_meaning`` with no floor), so that

@@ -377,7 +377,8 @@ class Retriever:
         ranked = [d for d in dict.fromkeys(order) if d in matching]
         rest = sorted(
             matching - set(ranked),
-            key=lambda d: -len(labels & {k.lower() for k in self.doc_chunks[d][0].meta.keywords}),
+            # The id breaks ties: a set's order changes with Python's hash seed, run to run.
+            key=lambda d: (-len(labels & {k.lower() for k in self.doc_chunks[d][0].meta.keywords}), d),
         )
         return ranked + rest
 
