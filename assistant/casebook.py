@@ -20,7 +20,7 @@ from typing import Any
 
 from assistant import trainer
 from assistant.answer import compose, overview_line, years_span
-from assistant.counting import candidates_answer, count_answer
+from assistant.counting import MAX_LISTED, candidates_answer, count_answer
 from assistant.feedback import record_feedback
 from assistant.followup import needs_context, standalone, topic
 from assistant.generate import Generator, budget_sources, parse_llm
@@ -35,6 +35,7 @@ from assistant.themes import themed_answer
 from records.errors import ConfigError, GenerationError, IndexNotReady, InputError
 from records.settings import Settings, load_settings
 from records.types import Answer, Chunk, Citation, Filters, NamedSource, ReviewHit, Stats
+from vectorstore.catalog import open_catalog
 from vectorstore.embedder import Embedder, load_embedder
 from vectorstore.indexer import IngestReport, run_ingest
 from vectorstore.store import open_store
@@ -103,11 +104,14 @@ class Casebook:
     @property
     def retriever(self) -> Retriever:
         with self._lock:
+            if self._retriever is not None and not self._retriever.catalog.is_current():
+                self._retriever = None  # another process ingested: read the index as it is now
             if self._retriever is None:
                 store = open_store(self.settings)
                 if store.count() == 0:
                     raise IndexNotReady("nothing is indexed yet; run `casebook ingest` first")
-                self._retriever = Retriever(store, self.embedder, cache_dir=self.settings.cache_dir)
+                catalog = open_catalog(self.settings, store)
+                self._retriever = Retriever(store, catalog, self.embedder, cache_dir=self.settings.cache_dir)
             return self._retriever
 
     def refresh(self) -> None:
@@ -127,11 +131,11 @@ class Casebook:
     @property
     def years(self) -> list[int]:
         """The publication years in the index, ascending."""
-        return sorted({c.meta.year for c in self.retriever.chunks if c.meta.year})
+        return self.retriever.years
 
     def chunks_of(self, doc_id: str) -> list[Chunk]:
         """A document's chunks in order."""
-        return self.retriever.doc_chunks[doc_id]
+        return self.retriever.chunks_of([doc_id])[doc_id]
 
     @property
     def areas(self) -> list[str]:
@@ -237,9 +241,9 @@ class Casebook:
 
     def _candidates(self, question: str, candidates: Sequence[NamedSource], filters: Filters) -> Answer:
         """A question that may mean any of several reviews of the same name: list them to choose from."""
-        firsts = [self.retriever.doc_chunks[n.doc_id][0] for n in candidates]
+        firsts = [self.retriever.first(n.doc_id) for n in candidates]
         name = self.retriever.names.written_name(candidates[0].doc_id)
-        answer = candidates_answer(question, firsts, self.retriever.doc_chunks, name, filters)
+        answer = candidates_answer(question, firsts, self.retriever.chunks_of([c.doc_id for c in firsts]), name, filters)
         return replace(answer, named_sources=tuple(candidates))
 
     def _count(self, question: str, reading: Reading, filters: Filters) -> Answer:
@@ -254,7 +258,8 @@ class Casebook:
             ids = {c.doc_id for c in covered}
             firsts = [c for c in firsts if c.doc_id in ids]
         read_as = " · ".join(reading.said) or "every review"
-        return count_answer(question, firsts, self.retriever.doc_chunks, how, read_as, filters)
+        listed = self.retriever.chunks_of([c.doc_id for c in firsts[:MAX_LISTED]])
+        return count_answer(question, firsts, listed, how, read_as, filters)
 
     def _themed(self, question: str, result: SearchResult, filters: Filters, focus: str | None = None) -> Answer | None:
         coverage = self.retriever.coverage(question, result, filters, [h.doc_id for h in result.hits])
@@ -346,7 +351,7 @@ class Casebook:
         )
 
     def _review_count(self) -> int:
-        return len({c.doc_id for c in self.retriever.chunks if c.kind == "case_review"})
+        return sum(c.kind == "case_review" for c in self.retriever.firsts)
 
     def _years(self) -> str:
-        return years_span(self.retriever.chunks) or "in several years"
+        return years_span(self.retriever.firsts) or "in several years"

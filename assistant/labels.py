@@ -18,6 +18,7 @@ them, ranked. Label vectors are computed once per model and label file and cache
 from __future__ import annotations
 
 import hashlib
+import heapq
 import math
 import tomllib
 from collections import defaultdict
@@ -127,19 +128,32 @@ class LabelIndex:
             out.append(InferredLabel(label, meaning.get(label, 0.0) + s.feedback_weight * reviews.get(label, 0.0), how))
         return sorted(out, key=lambda x: -x.score)
 
-    def rank_documents(self, inferred: Sequence[InferredLabel], order: Sequence[str], allowed: set[str] | None) -> list[str]:
+    def rank_documents(
+        self,
+        inferred: Sequence[InferredLabel],
+        order: Sequence[str],
+        allowed: np.ndarray | None = None,
+        position: Mapping[str, int] | None = None,
+        top: int | None = None,
+    ) -> list[str]:
         """Documents carrying the inferred labels, by the summed score of the labels they carry, the
-        given order (dense ranking) breaking ties. Documents NSPCC never labelled (users' files, the
-        briefing, guidance) cannot be judged by labels: they keep their place from ``order``, so a
-        label list never buries them."""
+        given order (dense ranking) breaking ties, best ``top`` only. Documents NSPCC never labelled
+        (users' files, the briefing, guidance) cannot be judged by labels: they keep their place from
+        ``order``, so a label list never buries them. ``allowed``: a boolean per document (by
+        ``position``, the document → index map) saying which the filters allow."""
         scores: dict[str, float] = defaultdict(float)
         for item in inferred:
             for doc in self.docs_of.get(item.label, ()):
-                if allowed is None or doc in allowed:
+                if allowed is None or position is None or allowed[position[doc]]:
                     scores[doc] += item.score
-        position = {d: i for i, d in enumerate(order)}
-        ranked = sorted(scores, key=lambda d: (-scores[d], position.get(d, len(position)), d))
+        place = {d: i for i, d in enumerate(order)}
+
+        def key(d: str) -> tuple[float, int, str]:
+            return (-scores[d], place.get(d, len(place)), d)
+
+        # Only the best ``top`` are needed: a partial sort, not a sort of every labelled document.
+        ranked = sorted(scores, key=key) if top is None or top >= len(scores) else heapq.nsmallest(top, scores, key=key)
         for i, doc in enumerate(order):
             if doc not in self.doc_labels:
                 ranked.insert(min(i, len(ranked)), doc)
-        return ranked
+        return ranked if top is None else ranked[:top]

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from records.text import STOPWORDS, words
@@ -103,6 +103,13 @@ class SourceNames:
             self._sharing[n.short] += 1
             if n.area:
                 self._by_area[n.area].append(n.doc_id)
+        # Inverted by first word, so a question is compared only with the names, areas and titles
+        # that could appear in it, not with every document (36k at 100× today's collection).
+        self._by_short = _by_first_word(range(len(self._names)), lambda i: self._names[i].short)
+        self._by_name = _by_first_word(range(len(self._names)), lambda i: self._names[i].name)
+        self._areas = list(self._by_area)
+        self._by_area_word = _by_first_word(range(len(self._areas)), lambda i: self._areas[i])
+        self._by_title = _by_first_word(range(len(self._titles)), lambda i: self._titles[i][1])
 
     @staticmethod
     def _review_name(c: Chunk) -> _Name | None:
@@ -125,7 +132,7 @@ class SourceNames:
     def in_question(self, question: str) -> tuple[NamedSource, ...]:
         q = words(re.sub(r"['’]s\b", "", question).replace("-", " "))
         found: dict[str, str] = {}
-        for n in self._names:
+        for n in (self._names[i] for i in _maybe(self._by_short, q)):
             if not _contains(q, n.short):
                 continue
             if n.area and _contains(q, n.area):
@@ -134,14 +141,15 @@ class SourceNames:
                 found.setdefault(n.doc_id, "name")
         if not found:
             # "the West Glamorgan review": an area with a single review names it.
-            for area, ids in self._by_area.items():
+            for area in (self._areas[i] for i in _maybe(self._by_area_word, q)):
+                ids = self._by_area[area]
                 if len(ids) == 1 and _contains(q, area) and _contains(q, (*area, "review")):
                     found[ids[0]] = "area"
         if any(by == "name and area" for by in found.values()):
             # "the Sutton review of Child X": other reviews called "Child X" are not meant.
             found = {d: by for d, by in found.items() if by == "name and area"}
         if SOURCE_NOUNS & set(q):
-            for doc_id, title in self._titles:
+            for doc_id, title in (self._titles[i] for i in _maybe(self._by_title, q)):
                 if _contains(q, title):
                     found.setdefault(doc_id, "title")
         return tuple(NamedSource(d, self._headings[d], by) for d, by in found.items())
@@ -159,10 +167,23 @@ class SourceNames:
         q = words(re.sub(r"['’]s\b", "", question).replace("-", " "))
         out = [
             NamedSource(n.doc_id, self._headings[n.doc_id], "candidate")
-            for n in self._names
+            for n in (self._names[i] for i in _maybe(self._by_name, q))
             if self._sharing[n.short] > 1 and _contains(q, n.name) and _written_as_name(n.name, n.written, question)
         ]
         return tuple(out) if len(out) > 1 else ()
+
+
+def _by_first_word(items: Iterable[int], phrase: Callable[[int], tuple[str, ...]]) -> dict[str, list[int]]:
+    out: dict[str, list[int]] = defaultdict(list)
+    for i in items:
+        if words_ := phrase(i):
+            out[words_[0]].append(i)
+    return out
+
+
+def _maybe(index: dict[str, list[int]], q: list[str]) -> list[int]:
+    """The items whose phrase starts with a word of the question, in their original order."""
+    return sorted({i for w in set(q) for i in index.get(w, ())})
 
 
 def _written_as_name(short: tuple[str, ...], written: str, question: str) -> bool:

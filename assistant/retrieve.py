@@ -20,17 +20,20 @@ from __future__ import annotations
 
 import tomllib
 from collections import Counter, defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
+
+import numpy as np
 
 from assistant.labels import InferredLabel, LabelIndex, LabelSettings
 from assistant.named import SourceNames
 from records.errors import FilterError
 from records.text import phrase_form, stem, stems, tokens
 from records.types import AGE_BANDS, KINDS, NATIONS, OUTCOMES, Chunk, Coverage, Filters, Hit, NamedSource, ReviewHit
+from vectorstore.catalog import Catalog
 from vectorstore.embedder import Embedder
 from vectorstore.store import Store
 
@@ -179,34 +182,43 @@ class SearchResult:
 
 
 class Retriever:
-    """Hybrid retrieval over one index. Build once (it reads every chunk for BM25), query often."""
+    """Hybrid retrieval over one index and its catalog (vectorstore/catalog.py: the documents' first
+    chunks and the two BM25 indexes, built at ingest). Opening costs what the catalog costs to load,
+    not a read of every chunk; passages are fetched from the store when a question needs them."""
 
-    def __init__(self, store: Store, embedder: Embedder, *, cache_dir: Path | None = None, config: RetrievalConfig | None = None) -> None:
-        import bm25s
-
+    def __init__(
+        self, store: Store, catalog: Catalog, embedder: Embedder, *, cache_dir: Path | None = None, config: RetrievalConfig | None = None
+    ) -> None:
         self.store = store
+        self.catalog = catalog
         self.embedder = embedder
         self.config = config or RetrievalConfig()
-        self.chunks: list[Chunk] = list(store.all_chunks())
-        self.keywords = sorted({k.lower() for c in self.chunks for k in c.meta.keywords})
-        self.areas = sorted({c.meta.area for c in self.chunks if c.meta.area and c.kind == "case_review"})
+        firsts = catalog.firsts
+        self.keywords = sorted({k.lower() for c in firsts for k in c.meta.keywords})
+        self.areas = sorted({c.meta.area for c in firsts if c.meta.area and c.kind == "case_review"})
+        self.years = sorted({c.meta.year for c in firsts if c.meta.year})
         # Each label's word stems, for labels_in.
         self._label_words = {k: w for k in self.keywords if (w := frozenset(stem(t) for t in tokens(k) if len(t) > 2))}
-        corpus = [tokens(f"{c.heading} {c.text} {' '.join(c.meta.keywords)}") for c in self.chunks]
-        self._bm25 = bm25s.BM25()
-        self.doc_chunks: dict[str, list[Chunk]] = defaultdict(list)
-        for c in sorted(self.chunks, key=lambda c: (c.doc_id, c.index)):
-            self.doc_chunks[c.doc_id].append(c)
-        self.doc_ids = list(self.doc_chunks)
-        self.names = SourceNames(cs[0] for cs in self.doc_chunks.values())
-        self.label_index = LabelIndex({d: cs[0].meta.keywords for d, cs in self.doc_chunks.items()}, embedder, cache_dir)
-        self._doc_bm25 = bm25s.BM25()
-        if self.chunks:
-            self._bm25.index(corpus, show_progress=False)
-            self._doc_bm25.index(
-                [tokens(" ".join([cs[0].heading, *(c.text for c in cs), *cs[0].meta.keywords])) for cs in self.doc_chunks.values()],
-                show_progress=False,
-            )
+        self.doc_ids = catalog.doc_ids
+        self.names = SourceNames(firsts)
+        self.label_index = LabelIndex({c.doc_id: c.meta.keywords for c in firsts}, embedder, cache_dir)
+        self._positions: dict[str, np.ndarray] = {}
+
+    @property
+    def chunk_count(self) -> int:
+        return self.catalog.chunk_count
+
+    @property
+    def firsts(self) -> list[Chunk]:
+        """Every document's first chunk (its metadata), by id."""
+        return self.catalog.firsts
+
+    def first(self, doc_id: str) -> Chunk:
+        return self.catalog.first(doc_id)
+
+    def chunks_of(self, doc_ids: Sequence[str]) -> dict[str, list[Chunk]]:
+        """These documents' chunks in order, from the store."""
+        return self.store.document_chunks(doc_ids)
 
     # The three baselines the evaluation compares; `search` is Casebook's own.
     def dense(self, query: str, k: int, filters: Filters = Filters(), vector: Sequence[float] | None = None) -> list[Hit]:
@@ -214,17 +226,18 @@ class Retriever:
         return self.store.query(vec, k, filters)
 
     def lexical(self, query: str, k: int, filters: Filters = Filters()) -> list[Hit]:
-        return [
-            Hit(chunk=self.chunks[i], score=score)
-            for i, score in _bm25_top(self._bm25, query, len(self.chunks), k, lambda i: filters.matches(self.chunks[i]), filters)
-        ]
+        mask = None if filters.is_empty() else self.catalog.chunk_mask(filters)
+        top = _bm25_top(self.catalog.chunk_bm25, query, self.catalog.chunk_count, k, mask)
+        ids = [self.catalog.chunk_ids[i] for i, _ in top]
+        found = self.store.chunks_by_id(ids)
+        return [Hit(chunk=found[cid], score=score) for cid, (_, score) in zip(ids, top, strict=True) if cid in found]
 
     def review_lexical(self, query: str, k: int, filters: Filters = Filters()) -> list[str]:
         """BM25 over whole documents (a review's summary, learning and recommendations together, with
         its heading and NSPCC keywords): a review is relevant as a whole, not passage by passage."""
-        ids = self.doc_ids
-        top = _bm25_top(self._doc_bm25, query, len(ids), k, lambda i: filters.matches(self.doc_chunks[ids[i]][0]), filters)
-        return [ids[i] for i, _ in top]
+        mask = None if filters.is_empty() else self.catalog.doc_mask(filters)
+        top = _bm25_top(self.catalog.doc_bm25, query, len(self.doc_ids), k, mask)
+        return [self.doc_ids[i] for i, _ in top]
 
     def search(self, question: str, k: int = 10, filters: Filters = Filters(), pool: int = 60) -> list[ReviewHit]:
         return self.search_scored(question, k, filters, pool).hits
@@ -246,7 +259,7 @@ class Retriever:
         doc_lists["labels"] = self._labelled(groups, [*doc_lists["review_bm25"], *doc_lists["dense"]], filters, named)
         if named_sources is None:  # the sources this very question names, unless the caller has read them
             named_sources = self.names.in_question(question)
-        sources = tuple(n for n in named_sources if filters.matches(self.doc_chunks[n.doc_id][0]))
+        sources = tuple(n for n in named_sources if filters.matches(self.first(n.doc_id)))
         config = self.config
         weights = dict(config.weights)
         if groups or named:
@@ -254,8 +267,8 @@ class Retriever:
         nearest = self.label_index.by_meaning(vectors[0], max(NEAREST_LABELS, config.labels.meaning_top), -1.0)
         inferred = self.label_index.infer(nearest, doc_lists["dense"], config.labels)
         if weights.get("inferred", 0.0) > 0:  # a list with no weight is not worth ranking
-            allowed = None if filters.is_empty() else {d for d, cs in self.doc_chunks.items() if filters.matches(cs[0])}
-            doc_lists["inferred"] = self.label_index.rank_documents(inferred, doc_lists["dense"], allowed)[:pool]
+            allowed = None if filters.is_empty() else self.catalog.doc_mask(filters)
+            doc_lists["inferred"] = self.label_index.rank_documents(inferred, doc_lists["dense"], allowed, self.catalog.position, pool)
         fused = _rrf_docs(doc_lists, weights)
         if sources:
             # A review the question names comes first, whatever the fusion thinks of it.
@@ -268,15 +281,19 @@ class Retriever:
             if len(by_doc[h.chunk.doc_id]) < 3:
                 by_doc[h.chunk.doc_id].append(h)
         q_stems = stems(expanded)
+        # Documents ranked without a passage of their own, and named sources (answered from all of
+        # them), have their chunks fetched: one call to the store.
+        fetch = [n.doc_id for n in sources] + [d for d, _ in fused[:k] if not by_doc.get(d)]
+        chunks_of = self.chunks_of(fetch) if fetch else {}
         for n in sources:
             # A named source is answered from all of it: its best-matching passages, then the rest.
             have = {h.chunk.chunk_id for h in by_doc[n.doc_id]}
-            rest = sorted((c for c in self.doc_chunks[n.doc_id] if c.chunk_id not in have), key=lambda c: -len(q_stems & stems(c.text)))
+            rest = sorted((c for c in chunks_of[n.doc_id] if c.chunk_id not in have), key=lambda c: -len(q_stems & stems(c.text)))
             by_doc[n.doc_id] = [*by_doc[n.doc_id], *(Hit(chunk=c, score=0.0) for c in rest)][:NAMED_PASSAGES]
         hits: list[ReviewHit] = []
         for doc_id, score in fused[:k]:
             found = by_doc.get(doc_id) or [
-                Hit(chunk=c, score=0.0) for c in sorted(self.doc_chunks[doc_id], key=lambda c: -len(q_stems & stems(c.text)))[:3]
+                Hit(chunk=c, score=0.0) for c in sorted(chunks_of[doc_id], key=lambda c: -len(q_stems & stems(c.text)))[:3]
             ]
             hits.append(ReviewHit(doc_id=doc_id, score=score, passages=tuple(found)))
         similarity = dense[0].score if dense else 0.0
@@ -319,10 +336,10 @@ class Retriever:
 
             # The label → documents map, not a scan of every document: this runs on every answer.
             carrying = set().union(*(self.label_index.docs_of.get(label, ()) for label in labels))
-            firsts = [first for d in sorted(carrying) if fits(first := self.doc_chunks[d][0])]
+            firsts = [first for d in sorted(carrying) if fits(first := self.first(d))]
             how += ": " + ", ".join(sorted(labels)) + (f" (age {', '.join(sorted(bands))} or unknown)" if bands else "")
         else:
-            firsts = [self.doc_chunks[d][0] for d in dict.fromkeys(found) if self.doc_chunks[d][0].kind == "case_review"]
+            firsts = [self.first(d) for d in dict.fromkeys(found) if self.first(d).kind == "case_review"]
             how = "reviews found for the question by their text (no NSPCC label matched it)"
         return firsts, how
 
@@ -343,7 +360,8 @@ class Retriever:
 
     def matching(self, filters: Filters) -> list[Chunk]:
         """The first chunk of every document the filters allow, newest first (exact, from metadata)."""
-        firsts = [cs[0] for cs in self.doc_chunks.values() if filters.matches(cs[0])]
+        mask = self.catalog.doc_mask(filters)
+        firsts = [c for c, keep in zip(self.catalog.firsts, mask.tolist(), strict=True) if keep]
         return sorted(firsts, key=lambda c: (-(c.meta.year or 0), c.meta.area or "", c.heading))
 
     def labels_in(self, question: str) -> set[str]:
@@ -351,6 +369,15 @@ class Retriever:
         the label appears in the question, compared by their stems."""
         q = {stem(t) for t in tokens(question)}
         return {label for label, words in self._label_words.items() if words <= q}
+
+    def _label_positions(self, label: str) -> np.ndarray:
+        """The positions (in the catalog) of the documents carrying ``label``."""
+        found = self._positions.get(label)
+        if found is None:
+            position = self.catalog.position
+            found = np.fromiter(sorted(position[d] for d in self.label_index.docs_of.get(label, ())), dtype=np.int64)
+            self._positions[label] = found
+        return found
 
     def _labelled(
         self,
@@ -367,38 +394,36 @@ class Retriever:
         if not labels:
             return []
 
-        def fits(c: Chunk) -> bool:
-            # A label says what a review is about; an age band alone would pull in every infant review.
-            if not labels & {k.lower() for k in c.meta.keywords} or not filters.matches(c):
-                return False
-            return not bands or c.meta.age_band in bands or c.meta.age_band == "multiple/unknown"
-
-        matching = {d for d, cs in self.doc_chunks.items() if fits(cs[0])}
-        ranked = [d for d in dict.fromkeys(order) if d in matching]
-        rest = sorted(
-            matching - set(ranked),
-            # The id breaks ties: a set's order changes with Python's hash seed, run to run.
-            key=lambda d: (-len(labels & {k.lower() for k in self.doc_chunks[d][0].meta.keywords}), d),
-        )
+        # Counted over arrays (a label's documents by position; positions are in id order), not a
+        # scan of every document: broad labels ("neglect") carry a third of a large collection.
+        n = len(self.doc_ids)
+        carried = np.zeros(n, dtype=np.int32)
+        for label in labels:
+            carried[self._label_positions(label)] += 1
+        eligible = carried > 0
+        if not filters.is_empty():
+            eligible &= self.catalog.doc_mask(filters)
+        if bands:  # a label says what a review is about; an age band alone would pull in every infant review
+            eligible &= self.catalog.band_mask(frozenset(bands | {"multiple/unknown"}))
+        position = self.catalog.position
+        ranked = [d for d in dict.fromkeys(order) if eligible[position[d]]]
+        eligible[[position[d] for d in ranked]] = False
+        rest_at = np.flatnonzero(eligible)
+        # Most labels first, the id breaking ties (stable sort over positions in id order).
+        rest_at = rest_at[np.argsort(-carried[rest_at], kind="stable")]
+        rest = [self.doc_ids[i] for i in rest_at.tolist()]
         return ranked + rest
 
 
-def _bm25_top(index: Any, query: str, n: int, k: int, keep: Callable[[int], bool], filters: Filters) -> list[tuple[int, float]]:
-    """(position, score) of the best ``k`` of ``n`` indexed items that ``keep`` allows, positive scores
-    only. Without filters only ``k`` are ranked; with them everything is, then filtered."""
+def _bm25_top(index: Any, query: str, n: int, k: int, mask: np.ndarray | None) -> list[tuple[int, float]]:
+    """(position, score) of the best ``k`` of ``n`` indexed items, positive scores only; ``mask``
+    (a boolean per item) zeroes the items a filter excludes, so only ``k`` are ever ranked."""
     q = tokens(query)
     if not q or not n:
         return []
-    docs, scores = index.retrieve([q], k=n if not filters.is_empty() else min(n, k), show_progress=False, n_threads=1)
-    out: list[tuple[int, float]] = []
-    for idx, score in zip(docs[0], scores[0], strict=True):
-        if score <= 0:
-            break
-        if keep(int(idx)):
-            out.append((int(idx), float(score)))
-            if len(out) >= k:
-                break
-    return out
+    weights = None if mask is None else mask.astype(np.float32)
+    docs, scores = index.retrieve([q], k=min(n, k), show_progress=False, n_threads=1, weight_mask=weights)
+    return [(int(i), float(s)) for i, s in zip(docs[0], scores[0], strict=True) if s > 0]
 
 
 def _doc_order(hits: Sequence[Hit]) -> list[str]:

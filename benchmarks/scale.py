@@ -6,11 +6,14 @@ For each factor N it builds, under ``DIR/<N>x``, an index of N copies of the bun
 index in $CASEBOOK_HOME, ingested first if empty): every document copied with a new id, its vectors
 reused with a small random perturbation (renormalised), written through the store. So a 100× index
 builds in minutes and embedding cost is left to benchmarks/ingest.py; the copy's write rate is
-reported. An index already at the right size is reused. Then a fresh process opens the retriever as
-``ask``/``serve`` do and reports start-up time (the whole process to a ready retriever, and the
-retriever's construction alone: reading every chunk, BM25, label maps), ``search`` and ``ask`` p50/p95 over 20 questions, and
-its peak memory; and the folder's size on disk. An SVG plot of each figure against size is written
-to ``DIR/scale.svg``.
+reported. An index already at the right size is reused. The build ends as ingest does, by
+building the retrieval catalog (vectorstore/catalog.py), timed as ``catalog_build_s``.
+
+Then a fresh process opens the retriever as ``ask``/``serve`` do and reports start-up time (the
+whole process to a ready retriever, imports and the embedding model included, and the retriever's
+construction alone: loading the catalog, name and label maps), ``search`` and ``ask`` p50/p95 over
+the benchmark questions, and its peak memory; and the folder's size on disk. An SVG plot of each
+figure against size is written to ``DIR/scale.svg``.
 """
 
 from __future__ import annotations
@@ -28,8 +31,9 @@ import numpy as np
 
 from assistant.casebook import Casebook
 from benchmarks.timing import QUESTIONS
-from records.settings import load_settings
-from vectorstore.store import open_store
+from records.settings import Settings, load_settings
+from vectorstore.catalog import Catalog, catalog_root, index_stamp, refresh_catalog
+from vectorstore.store import Store, open_store
 
 PROBE = r"""
 import json, resource, statistics, sys, time
@@ -51,7 +55,7 @@ def timed(fn):
 cb.ask(qs[0])
 s50, s95 = timed(lambda q: cb.search(q, k=10))
 a50, a95 = timed(cb.ask)
-print(json.dumps({"chunks": len(r.chunks), "startup_s": round(startup, 2), "retriever_s": round(retriever_s, 2),
+print(json.dumps({"chunks": r.chunk_count, "startup_s": round(startup, 2), "retriever_s": round(retriever_s, 2),
   "search_p50_ms": round(s50, 1),
   "search_p95_ms": round(s95, 1), "ask_p50_ms": round(a50, 1), "ask_p95_ms": round(a95, 1),
   "peak_memory_gb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024 / 1024, 2)}))
@@ -66,7 +70,7 @@ def build(source_home: Path | None, target: Path, factor: int, seed: int = 0) ->
     settings = load_settings(home=target)
     dst = open_store(settings)
     if dst.count() == src.count() * factor:
-        return {"built": False}
+        return {"built": False, **catalog(settings, dst)}
     dst.reset()
     rng = np.random.default_rng(seed)
     rows = list(src.all_with_vectors())
@@ -81,7 +85,16 @@ def build(source_home: Path | None, target: Path, factor: int, seed: int = 0) ->
         dst.upsert(chunks, vectors)
         written += len(chunks)
     seconds = time.perf_counter() - started
-    return {"built": True, "write_chunks_per_s": round(written / seconds, 1)}
+    return {"built": True, "write_chunks_per_s": round(written / seconds, 1), **catalog(settings, dst)}
+
+
+def catalog(settings: Settings, store: Store) -> dict[str, Any]:
+    """Ingest's last step, timed: the retrieval catalog built from the store (or found current)."""
+    t = time.perf_counter()
+    current = Catalog.load(catalog_root(settings), index_stamp(settings, store)) is not None
+    if not current:
+        refresh_catalog(settings, store)
+    return {"catalog_build_s": None if current else round(time.perf_counter() - t, 1)}
 
 
 def probe(home: Path) -> dict[str, Any]:

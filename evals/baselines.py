@@ -18,12 +18,13 @@ Ranker = Callable[[str], list[str]]
 def rankers(r: Retriever, depth: int = 100) -> dict[str, Ranker]:
     import bm25s
 
+    chunks = list(r.store.all_chunks())
     plain = bm25s.BM25()
-    plain.index([tokens(c.text) for c in r.chunks], show_progress=False)
+    plain.index([tokens(c.text) for c in chunks], show_progress=False)
 
     def bm25(question: str) -> list[str]:
         docs, _ = plain.retrieve([tokens(question)], k=depth, show_progress=False, n_threads=1)
-        return [r.chunks[int(i)].doc_id for i in docs[0]]
+        return [chunks[int(i)].doc_id for i in docs[0]]
 
     return {
         "casebook": lambda q: [h.doc_id for h in r.search(q, k=10)],

@@ -137,7 +137,7 @@ def main() -> None:
     cb = Casebook()
     cb.ensure_indexed()
     base = cb.retriever
-    r = Retriever(base.store, CachedEmbedder(cb.embedder), cache_dir=cb.settings.cache_dir, config=RetrievalConfig())
+    r = Retriever(base.store, base.catalog, CachedEmbedder(cb.embedder), cache_dir=cb.settings.cache_dir, config=RetrievalConfig())
     rows = tuning_rows()
     baseline = load_baseline()
     floor = args.guard_floor

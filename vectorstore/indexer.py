@@ -4,7 +4,8 @@ Consumes ``Settings`` and optional paths (none means the bundled collection); pr
 ``IngestReport``. Unchanged documents (same fingerprint, fully written) cost no embedding work. A
 changed document's chunks are replaced; documents that a source no longer yields are removed.
 Writes go through the ledger (vectorstore/ledger.py): ``writing`` before the store is touched,
-``done`` after, and a run first repairs whatever an interrupted run left ``writing``.
+``done`` after, and a run first repairs whatever an interrupted run left ``writing``. Its last step
+brings the retrieval catalog (vectorstore/catalog.py) up to date with the index.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from ingest.sources import iter_paths
 from records.errors import SourceError
 from records.settings import Settings
 from records.types import Chunk, Document, Exclusion, SourceProblem
+from vectorstore.catalog import open_catalog
 from vectorstore.embedder import Embedder, load_embedder
 from vectorstore.ledger import Ledger
 from vectorstore.store import Store, open_store
@@ -144,6 +146,9 @@ def run_ingest(
         report.chunks = sum(d.chunks for d in ledger.documents())
     finally:
         ledger.close()
+    # What retrieval needs besides Chroma (BM25, the documents' first chunks), rebuilt once per
+    # change so no process has to read every chunk at start-up. A run that changed nothing loads it.
+    open_catalog(settings, store)
     report.seconds = time.perf_counter() - started
     return report
 

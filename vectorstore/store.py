@@ -1,7 +1,8 @@
 """Chroma, embedded on disk or a server over HTTP; the one place Chroma's shapes are converted.
 
 Consumes ``Chunk`` + vectors and ``Filters``; produces ``Hit`` / ``Chunk`` read back from the index.
-Chroma's columnar results become domain objects in ``_to_chunk`` and nowhere else, and ``Filters``
+Chroma's columnar results become domain objects in ``chunk_from_row`` and nowhere else (the
+catalog, vectorstore/catalog.py, keeps first chunks in the same row form), and ``Filters``
 become Chroma's ``where`` in ``_where`` and nowhere else. Metadata that retrieval filters on is stored
 flat: ``year``, ``nation``, ``age_band``, ``outcome``, ``kind`` and ``keywords`` (a string array,
 lower-cased, for ``$contains``). The store is opened on a ``StoreLocation`` (where the index is), not
@@ -23,7 +24,7 @@ from records.types import Chunk, DocMeta, Filters, Hit
 PATH_SEP = " › "
 
 
-def _to_metadata(chunk: Chunk) -> dict[str, Any]:
+def chunk_metadata(chunk: Chunk) -> dict[str, Any]:
     m = chunk.meta
     meta: dict[str, Any] = {
         "doc_id": chunk.doc_id,
@@ -55,7 +56,7 @@ def _to_metadata(chunk: Chunk) -> dict[str, Any]:
     return meta
 
 
-def _to_chunk(chunk_id: str, text: str, meta: Mapping[str, Any]) -> Chunk:
+def chunk_from_row(chunk_id: str, text: str, meta: Mapping[str, Any]) -> Chunk:
     keywords = tuple(str(meta["keywords_display"]).split("; ")) if meta.get("keywords_display") else ()
     path = str(meta.get("heading_path") or "")
     return Chunk(
@@ -179,7 +180,7 @@ class Store:
                 ids=[c.chunk_id for c in part],
                 embeddings=[list(v) for v in vectors[i : i + step]],
                 documents=[c.text for c in part],
-                metadatas=[_to_metadata(c) for c in part],
+                metadatas=[chunk_metadata(c) for c in part],
             )
 
     def delete_documents(self, doc_ids: Sequence[str]) -> None:
@@ -202,8 +203,30 @@ class Store:
             if not ids:
                 return
             for cid, text, meta in zip(ids, got["documents"] or [], got["metadatas"] or [], strict=True):
-                yield _to_chunk(cid, text, meta)
+                yield chunk_from_row(cid, text, meta)
             offset += len(ids)
+
+    def chunks_by_id(self, chunk_ids: Sequence[str]) -> dict[str, Chunk]:
+        """The chunks with these ids (absent ones are left out)."""
+        if not chunk_ids:
+            return {}
+        got = self._collection.get(ids=list(dict.fromkeys(chunk_ids)), include=["documents", "metadatas"])
+        rows = zip(got["ids"], got["documents"] or [], got["metadatas"] or [], strict=True)
+        return {cid: chunk_from_row(cid, text, meta) for cid, text, meta in rows}
+
+    def document_chunks(self, doc_ids: Sequence[str]) -> dict[str, list[Chunk]]:
+        """Every chunk of these documents, in order (a filter on the doc_id metadata, not a scan)."""
+        wanted = list(dict.fromkeys(doc_ids))
+        if not wanted:
+            return {}
+        where = {"doc_id": {"$in": wanted}} if len(wanted) > 1 else {"doc_id": wanted[0]}
+        got = self._collection.get(where=where, include=["documents", "metadatas"])
+        out: dict[str, list[Chunk]] = {d: [] for d in wanted}
+        for cid, text, meta in zip(got["ids"], got["documents"] or [], got["metadatas"] or [], strict=True):
+            out[str(meta["doc_id"])].append(chunk_from_row(cid, text, meta))
+        for chunks in out.values():
+            chunks.sort(key=lambda c: c.index)
+        return out
 
     def all_with_vectors(self, batch: int = 2000) -> Iterator[tuple[Chunk, list[float]]]:
         """Every chunk with its stored vector (for copying an index, e.g. benchmarks/scale.py)."""
@@ -215,7 +238,7 @@ class Store:
                 return
             rows = zip(ids, got["documents"] or [], got["metadatas"] or [], got["embeddings"], strict=True)
             for cid, text, meta, vector in rows:
-                yield _to_chunk(cid, text, meta), [float(x) for x in vector]
+                yield chunk_from_row(cid, text, meta), [float(x) for x in vector]
             offset += len(ids)
 
     def query(self, vector: Sequence[float], k: int, filters: Filters = Filters()) -> list[Hit]:
@@ -224,17 +247,16 @@ class Store:
     def query_many(self, vectors: Sequence[Sequence[float]], k: int, filters: Filters = Filters()) -> list[list[Hit]]:
         """One nearest-neighbour search per vector, in a single call to Chroma."""
         where = _where(filters)
-        n = self.count()
-        if n == 0:
-            return [[] for _ in vectors]
+        # No count first: Chroma returns what there is when k exceeds it, and counting costs ~9 ms
+        # at 120k chunks, on every question.
         got = self._collection.query(
             query_embeddings=[list(v) for v in vectors],
-            n_results=min(k, n),
+            n_results=k,
             where=where,
             include=["documents", "metadatas", "distances"],
         )
         out: list[list[Hit]] = []
         for i in range(len(vectors)):
             rows = zip(got["ids"][i], (got["documents"] or [])[i], (got["metadatas"] or [])[i], (got["distances"] or [])[i], strict=True)
-            out.append([Hit(chunk=_to_chunk(cid, text, meta), score=1.0 - float(dist)) for cid, text, meta, dist in rows])
+            out.append([Hit(chunk=chunk_from_row(cid, text, meta), score=1.0 - float(dist)) for cid, text, meta, dist in rows])
         return out
