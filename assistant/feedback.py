@@ -7,6 +7,7 @@ the rating and comment.
 
 from __future__ import annotations
 
+import fcntl
 import json
 import threading
 from datetime import UTC, datetime
@@ -34,7 +35,13 @@ def record_feedback(path: Path, answer: Answer, *, helpful: bool, comment: str =
     }
     path.parent.mkdir(parents=True, exist_ok=True)
     with _LOCK, path.open("a", encoding="utf-8") as fh:
-        fh.write(json.dumps(record, ensure_ascii=False) + "\n")
+        # Workers sharing CASEBOOK_HOME append to one file: a lock across processes, one line each.
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        try:
+            fh.write(json.dumps(record, ensure_ascii=False) + "\n")
+            fh.flush()
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
     return record
 
 

@@ -249,7 +249,10 @@ class Retriever:
         groups = matched_groups(question)
         expanded = expand_question(question, groups)
         vectors = self.embedder.embed([question] if expanded == question else [question, expanded])
-        dense_lists = self.store.query_many(vectors, pool, filters)
+        known = self.catalog.position
+        # A document another process is writing right now is in Chroma before it is in the catalog:
+        # it is left out until the catalog that includes it is in place (the next question's).
+        dense_lists = [[h for h in hits if h.chunk.doc_id in known] for hits in self.store.query_many(vectors, pool, filters)]
         dense, dense_expanded = dense_lists[0], dense_lists[-1]
         chunk_lists = {"dense": dense, "dense_expanded": dense_expanded, "lexical": self.lexical(expanded, pool, filters)}
         doc_lists: dict[str, list[str]] = {name: _doc_order(hits) for name, hits in chunk_lists.items()}
@@ -288,14 +291,15 @@ class Retriever:
         for n in sources:
             # A named source is answered from all of it: its best-matching passages, then the rest.
             have = {h.chunk.chunk_id for h in by_doc[n.doc_id]}
-            rest = sorted((c for c in chunks_of[n.doc_id] if c.chunk_id not in have), key=lambda c: -len(q_stems & stems(c.text)))
+            rest = sorted((c for c in chunks_of.get(n.doc_id, ()) if c.chunk_id not in have), key=lambda c: -len(q_stems & stems(c.text)))
             by_doc[n.doc_id] = [*by_doc[n.doc_id], *(Hit(chunk=c, score=0.0) for c in rest)][:NAMED_PASSAGES]
         hits: list[ReviewHit] = []
         for doc_id, score in fused[:k]:
             found = by_doc.get(doc_id) or [
-                Hit(chunk=c, score=0.0) for c in sorted(chunks_of[doc_id], key=lambda c: -len(q_stems & stems(c.text)))[:3]
+                Hit(chunk=c, score=0.0) for c in sorted(chunks_of.get(doc_id, ()), key=lambda c: -len(q_stems & stems(c.text)))[:3]
             ]
-            hits.append(ReviewHit(doc_id=doc_id, score=score, passages=tuple(found)))
+            if found:  # none when another process removed the document a moment ago
+                hits.append(ReviewHit(doc_id=doc_id, score=score, passages=tuple(found)))
         similarity = dense[0].score if dense else 0.0
         return SearchResult(
             hits=hits,

@@ -125,3 +125,22 @@ def test_the_ledger_generation_moves_with_every_change(settings: Settings, tmp_p
         assert ledger.generation() == after_ingest + 2
     finally:
         ledger.close()
+
+
+def test_a_second_ingest_into_the_same_home_is_refused_while_one_runs(settings: Settings, tmp_path: Path) -> None:
+    import fcntl
+
+    from records.errors import StoreError
+    from vectorstore.indexer import run_ingest
+
+    ingested(settings, tmp_path / "notes")
+    count = open_store(settings).count()
+    with open(settings.home / "ingest.lock", "a+", encoding="utf-8") as held:
+        fcntl.flock(held, fcntl.LOCK_EX)  # what a running ingest in another process holds
+        held.truncate(0)
+        held.write("pid 4242")
+        held.flush()
+        with pytest.raises(StoreError, match=r"another ingest \(pid 4242\).*wait for it to finish"):
+            run_ingest(settings, [tmp_path / "notes"], rebuild=True, embedder=FakeEmbedder(), progress=False)
+    assert open_store(settings).count() == count, "the refused ingest touched nothing"
+    assert run_ingest(settings, [tmp_path / "notes"], embedder=FakeEmbedder(), progress=False).unchanged == 5

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -12,7 +9,7 @@ import pytest
 
 from records.settings import Settings, load_settings
 from records.types import Filters
-from tests.helpers.net import free_port, wait_for_http
+from tests.helpers.net import chroma_server as running_chroma
 from vectorstore.indexer import run_ingest
 from vectorstore.store import open_store
 
@@ -21,19 +18,8 @@ pytestmark = pytest.mark.slow
 
 @pytest.fixture
 def chroma_server(tmp_path: Path) -> Iterator[int]:
-    exe = shutil.which("chroma") or str(Path(sys.executable).with_name("chroma"))
-    port = free_port()
-    proc = subprocess.Popen(
-        [exe, "run", "--path", str(tmp_path / "server-data"), "--host", "127.0.0.1", "--port", str(port)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        wait_for_http(f"http://127.0.0.1:{port}/api/v2/heartbeat", proc, timeout_s=60)
+    with running_chroma(tmp_path / "server-data") as port:
         yield port
-    finally:
-        proc.terminate()
-        proc.wait(timeout=20)
 
 
 def _records(settings: Settings) -> dict[str, tuple[str, int, int, str]]:

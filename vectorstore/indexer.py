@@ -10,9 +10,12 @@ brings the retrieval catalog (vectorstore/catalog.py) up to date with the index.
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
+import os
 import sys
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -20,7 +23,7 @@ from ingest.bundled import Parsed, parse_collection
 from ingest.chunking import chunk_document
 from ingest.files import parse_user_file, read_user_file
 from ingest.sources import iter_paths
-from records.errors import SourceError
+from records.errors import SourceError, StoreError
 from records.settings import Settings
 from records.types import Chunk, Document, Exclusion, SourceProblem
 from vectorstore.catalog import open_catalog
@@ -100,6 +103,42 @@ def run_ingest(
     rebuild: bool = False,
     embedder: Embedder | None = None,
     progress: bool = True,
+) -> IngestReport:
+    with _only_ingest(settings):
+        return _run_ingest(settings, paths, rebuild=rebuild, embedder=embedder, progress=progress)
+
+
+@contextlib.contextmanager
+def _only_ingest(settings: Settings) -> Iterator[None]:
+    """One ingest at a time per home: workers and the CLI share the ledger and the catalog."""
+    settings.home.mkdir(parents=True, exist_ok=True)
+    with open(settings.home / "ingest.lock", "a+", encoding="utf-8") as fh:
+        try:
+            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            fh.seek(0)
+            holder = fh.read().strip() or "another process"
+            raise StoreError(
+                f"another ingest ({holder}) is writing to the index in {settings.home}; wait for it to finish, then run this again"
+            ) from None
+        fh.seek(0)
+        fh.truncate()
+        fh.write(f"pid {os.getpid()}")
+        fh.flush()
+        try:
+            yield
+        finally:
+            fh.truncate(0)
+            fcntl.flock(fh, fcntl.LOCK_UN)
+
+
+def _run_ingest(
+    settings: Settings,
+    paths: Sequence[Path] | None,
+    *,
+    rebuild: bool,
+    embedder: Embedder | None,
+    progress: bool,
 ) -> IngestReport:
     started = time.perf_counter()
     report = IngestReport()

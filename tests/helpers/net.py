@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
+import shutil
 import socket
 import subprocess
+import sys
 import time
 import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
 
 
 def free_port() -> int:
@@ -25,3 +30,21 @@ def wait_for_http(url: str, proc: subprocess.Popen[bytes], timeout_s: float = 12
             if time.monotonic() > deadline or proc.poll() is not None:
                 raise RuntimeError(f"the server at {url} did not come up") from None
             time.sleep(0.3)
+
+
+@contextlib.contextmanager
+def chroma_server(data: Path) -> Iterator[int]:
+    """A real `chroma run` (the chromadb package's own server) on a free loopback port."""
+    exe = shutil.which("chroma") or str(Path(sys.executable).with_name("chroma"))
+    port = free_port()
+    proc = subprocess.Popen(
+        [exe, "run", "--path", str(data), "--host", "127.0.0.1", "--port", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        wait_for_http(f"http://127.0.0.1:{port}/api/v2/heartbeat", proc, timeout_s=60)
+        yield port
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)
