@@ -82,7 +82,7 @@ class Casebook:
     @property
     def embedder(self) -> Embedder:
         if self._embedder is None:
-            self._embedder = load_embedder(self.settings.embed_model, self.settings.embed_batch_size)
+            self._embedder = load_embedder(self.settings.embed_model, self.settings.embed_batch_size, self.settings.embed_backend)
         return self._embedder
 
     # -- the index -------------------------------------------------------------------------------

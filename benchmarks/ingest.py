@@ -18,20 +18,21 @@ import time
 from ingest.bundled import parse_collection
 from ingest.chunking import chunk_document
 from records.settings import load_settings
-from vectorstore.embedder import load_embedder
+from vectorstore.embedder import EMBED_BACKENDS, load_embedder
 from vectorstore.indexer import run_ingest
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--json", action="store_true")
+    parser.add_argument("--backend", choices=EMBED_BACKENDS, default="onnx", help="embedding backend (default onnx)")
     args = parser.parse_args()
 
     t = time.perf_counter()
-    embedder = load_embedder()
+    embedder = load_embedder(backend=args.backend)
     load_s = time.perf_counter() - t
     with tempfile.TemporaryDirectory() as home:
-        settings = load_settings(env={"CASEBOOK_HOME": home})
+        settings = load_settings(env={"CASEBOOK_HOME": home, "CASEBOOK_EMBED_BACKEND": args.backend})
         cold = run_ingest(settings, embedder=embedder, progress=False)
         noop = run_ingest(settings, embedder=embedder, progress=False)
 
@@ -40,6 +41,7 @@ def main() -> None:
     embedder.encode_raw(texts)
     raw_s = time.perf_counter() - t
     result = {
+        "backend": args.backend,
         "model_load_s": round(load_s, 2),
         "cold_ingest_s": round(cold.seconds, 2),
         "noop_reingest_s": round(noop.seconds, 3),

@@ -13,7 +13,7 @@ Then a fresh process opens the retriever as ``ask``/``serve`` do and reports sta
 whole process to a ready retriever, imports and the embedding model included, and the retriever's
 construction alone: loading the catalog, name and label maps), ``search`` and ``ask`` p50/p95 over
 the benchmark questions, and its peak memory; and the folder's size on disk. An SVG plot of each
-figure against size is written to ``DIR/scale.svg``.
+figure against size is written to ``DIR/scale.svg`` and ``DIR/scale.png`` (or ``--png``).
 """
 
 from __future__ import annotations
@@ -129,11 +129,39 @@ def svg(results: list[dict[str, Any]], path: Path) -> None:
     path.write_text("".join(parts), encoding="utf-8")
 
 
+def png(results: list[dict[str, Any]], path: Path) -> None:
+    """The same charts as ``svg``, as a PNG (Pillow, which Gradio already brings), for the README."""
+    from PIL import Image, ImageDraw
+
+    figures = ["retriever_s", "search_p50_ms", "ask_p50_ms", "peak_memory_gb", "disk_gb"]
+    w, h, pad = 300, 200, 40
+    image = Image.new("RGB", (w * len(figures), h), "white")
+    draw = ImageDraw.Draw(image)
+    xs = [np.log10(max(r["chunks"], 1)) for r in results]
+    for i, name in enumerate(figures):
+        ys = [float(r[name]) for r in results]
+        x0, top = i * w + pad, 24
+        lo_x, hi_x, hi_y = min(xs), max(xs) or 1, max(ys) or 1
+        pts = [
+            (x0 + (x - lo_x) / ((hi_x - lo_x) or 1) * (w - 2 * pad), top + (1 - y / hi_y) * (h - top - pad))
+            for x, y in zip(xs, ys, strict=True)
+        ]
+        draw.text((x0 - pad + 8, 6), f"{name} (x: chunks, log)", fill="black")
+        draw.line([(x0, h - pad), (x0 + w - 2 * pad, h - pad)], fill="#999999")
+        draw.line(pts, fill="#1f5fa8", width=2)
+        for (a, b), r, y in zip(pts, results, ys, strict=True):
+            draw.ellipse([a - 3, b - 3, a + 3, b + 3], fill="#1f5fa8")
+            draw.text((a - 10, b - 16), f"{y:g}", fill="black")
+            draw.text((a - 14, h - pad + 6), f"{r['chunks']:,}", fill="#555555")
+    image.save(path)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--home", required=True, help="folder for the N× indexes (kept for reuse)")
     parser.add_argument("--factor", type=int, action="append", help="repeat for several (default 1, 10, 100)")
     parser.add_argument("--json", action="store_true")
+    parser.add_argument("--png", type=Path, help="where to write the PNG plot (default DIR/scale.png)")
     args = parser.parse_args()
     root = Path(args.home).expanduser()
     results = []
@@ -145,10 +173,11 @@ def main() -> None:
         if not args.json:
             print(", ".join(f"{k} {v}" for k, v in results[-1].items()), flush=True)
     svg(results, root / "scale.svg")
+    png(results, args.png or root / "scale.png")
     if args.json:
         print(json.dumps(results, indent=2))
     else:
-        print(f"plot: {root / 'scale.svg'}")
+        print(f"plots: {root / 'scale.svg'}, {args.png or root / 'scale.png'}")
 
 
 if __name__ == "__main__":

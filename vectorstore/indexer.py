@@ -180,7 +180,7 @@ def _run_ingest(
             report.removed = len(stale)
 
         if todo:
-            embedder = embedder or load_embedder(settings.embed_model, settings.embed_batch_size)
+            embedder = embedder or load_embedder(settings.embed_model, settings.embed_batch_size, settings.embed_backend)
             _write(todo, settings, store, ledger, embedder, report, progress)
         report.chunks = sum(d.chunks for d in ledger.documents())
     finally:
