@@ -108,7 +108,7 @@ def disk_gb(folder: Path) -> float:
 
 def svg(results: list[dict[str, Any]], path: Path) -> None:
     """One small log-x line chart per figure against the number of chunks."""
-    figures = ["retriever_s", "search_p50_ms", "ask_p50_ms", "peak_memory_gb", "disk_gb"]
+    figures = ["startup_s", "search_p50_ms", "ask_p50_ms", "peak_memory_gb", "disk_gb"]
     w, h, pad = 260, 170, 36
     xs = [np.log10(max(r["chunks"], 1)) for r in results]
     parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{w * len(figures)}" height="{h}" font-family="sans-serif" font-size="11">']
@@ -133,14 +133,14 @@ def png(results: list[dict[str, Any]], path: Path) -> None:
     """The same charts as ``svg``, as a PNG (Pillow, which Gradio already brings), for the README."""
     from PIL import Image, ImageDraw
 
-    figures = ["retriever_s", "search_p50_ms", "ask_p50_ms", "peak_memory_gb", "disk_gb"]
-    w, h, pad = 300, 200, 40
+    figures = ["startup_s", "search_p50_ms", "ask_p50_ms", "peak_memory_gb", "disk_gb"]
+    w, h, pad = 300, 220, 40
     image = Image.new("RGB", (w * len(figures), h), "white")
     draw = ImageDraw.Draw(image)
     xs = [np.log10(max(r["chunks"], 1)) for r in results]
     for i, name in enumerate(figures):
         ys = [float(r[name]) for r in results]
-        x0, top = i * w + pad, 24
+        x0, top = i * w + pad, 44
         lo_x, hi_x, hi_y = min(xs), max(xs) or 1, max(ys) or 1
         pts = [
             (x0 + (x - lo_x) / ((hi_x - lo_x) or 1) * (w - 2 * pad), top + (1 - y / hi_y) * (h - top - pad))
