@@ -31,7 +31,7 @@ from assistant.retrieve import Retriever, SearchResult, check_filters
 from assistant.safety import safety_notice
 from assistant.stats import collect_stats
 from assistant.support import OverlapJudge
-from assistant.themes import themed_answer
+from assistant.themes import themed_answer, with_headlines
 from records.errors import ConfigError, GenerationError, IndexNotReady, InputError
 from records.settings import Settings, load_settings
 from records.types import Answer, Chunk, Citation, Filters, NamedSource, ReviewHit, Stats
@@ -41,7 +41,8 @@ from vectorstore.indexer import IngestReport, run_ingest
 from vectorstore.store import open_store
 
 MAX_QUESTION_CHARS = 2000
-LLM_STYLES = ("auto", "answer", "per_source")
+LLM_STYLES = ("auto", "answer", "per_source", "headlines")
+HEADLINE_QUOTES = 4  # a theme's quotes shown to the model to word its headline
 THEMED_SOURCES = 24  # sources a themed answer may draw on (the first 10 are the ranking shown as sources)
 
 
@@ -221,7 +222,9 @@ class Casebook:
             themed = None if result.named else self._themed(searched, result, filters, focus or None)
             answer = themed or compose(searched, result.hits[:10], filters, named={n.doc_id for n in result.named})
             if self.llm.backend != "extractive":
-                answer = self._generative(searched, answer, on_token)
+                # "headlines": a themed answer keeps its structure and the model words its headlines only.
+                headlines = themed is not None and self.settings.llm_style == "headlines"
+                answer = self._headlines(searched, answer) if headlines else self._generative(searched, answer, on_token)
             answer = replace(answer, question=question, safety_notice=notice)
         return replace(
             answer,
@@ -299,7 +302,8 @@ class Casebook:
         """The model's answer, checked by the guard; the extractive answer, with a note, when the model
         fails or too little of what it wrote can be checked against the sources."""
         label = self.llm.label
-        per_source = self.settings.llm_style == "per_source" or (self.settings.llm_style == "auto" and self.llm.backend == "llamacpp")
+        style = self.settings.llm_style
+        per_source = style == "per_source" or (style in ("auto", "headlines") and self.llm.backend == "llamacpp")
         try:
             generator = self.generator
             assert generator is not None
@@ -349,6 +353,45 @@ class Casebook:
             themes=(),  # the extractive themes cite the extractive citations, which this answer replaces
             written_by=label,
         )
+
+    def _headlines(self, question: str, themed: Answer) -> Answer:
+        """The model's sentence for each theme two or more sources make, kept only when it brings in
+        no content words of its own (``invents``) and the support judge finds it said by at least half
+        of the theme's quotes; otherwise the theme keeps its verbatim clause. Citations, quotes and
+        the coverage line never change."""
+        label = self.llm.label
+        written: dict[int, str] = {}
+        tried = 0
+        try:
+            generator = self.generator
+            assert generator is not None
+            for i, theme in enumerate(themed.themes):
+                if theme.reviews < 2:
+                    continue  # one source's clause is already its own headline
+                quotes = [themed.citations[n - 1].quote for n in theme.citations][:HEADLINE_QUOTES]
+                tried += 1
+                line = generator.headline(question, quotes)
+                if self._headline_holds(line, quotes, question):
+                    written[i] = line
+        except (GenerationError, ConfigError) as exc:
+            return replace(themed, notes=(f"{exc}. The theme headlines are the reviews' own words.",), written_by="fallback")
+        if not tried:
+            return themed
+        if not written:
+            note = f"None of {label}'s theme headlines could be checked against their themes' quotes, so they are the reviews' own words."
+            return replace(themed, notes=(note,), written_by="fallback")
+        note = (
+            f"{len(written)} of {tried} theme headlines written by {label}, each checked against the quotes of its theme; "
+            "the quotes under each are the reviews' own words."
+        )
+        return replace(with_headlines(themed, written, label), notes=(note,), written_by=label)
+
+    def _headline_holds(self, line: str, quotes: Sequence[str], question: str) -> bool:
+        bare = line.strip()
+        if not 3 <= len(bare.split()) <= 40 or "[" in bare or invents(bare, " ".join(quotes), question):
+            return False
+        said = sum(self.judge.verdicts([(bare, q) for q in quotes]))
+        return said >= max(1, -(-len(quotes) // 2))
 
     def _review_count(self) -> int:
         return sum(c.kind == "case_review" for c in self.retriever.firsts)

@@ -184,6 +184,14 @@ class Generator:
         line = text.splitlines()[0].strip().strip('"“”').strip() if text else ""
         return line if line.endswith((".", "!", "?")) else line + "." if line else ""
 
+    def headline(self, question: str, quotes: Sequence[str]) -> str:
+        """One plain sentence naming the point a theme's quoted findings share; its first line."""
+        listed = "\n".join(f'- "{q.replace(chr(34), chr(39))}"' for q in quotes)
+        human = prompt("headline.txt").format(question=question, count=len(quotes), quotes=listed)
+        text = self._call([("system", prompt("headline_system.txt")), ("human", human)]).strip()
+        line = text.splitlines()[0].strip().lstrip("-• ").strip('"“”').strip() if text else ""
+        return line if line.endswith((".", "!", "?")) else line + "." if line else ""
+
     def rewrite(self, previous: str, question: str) -> str | None:
         text = self._call([("human", prompt("rewrite.txt").format(previous=previous, question=question))]).strip()
         text = text.splitlines()[0].strip().strip('"') if text else ""

@@ -25,8 +25,8 @@ have a relevant clause (the caller then composes the plain answer). Wording: pro
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -160,44 +160,62 @@ def _write(
     focus: str | None,
     cfg: ThemeSettings,
 ) -> Answer:
-    t = templates()["themes"]
     citations: list[Citation] = []
-    lines: list[str] = []
     themes: list[Theme] = []
-
-    def cite(m: _Member) -> str:
-        citations.append(m.point.cite(len(citations) + 1))
-        return f"[{len(citations)}]"
-
     for kind, g in chosen:
         head = central(g)
         rest = sorted((m for m in g if m is not head), key=lambda m: -m.relevance)
         first = len(citations) + 1
-        span = years_span([m.point.chunk for m in g])  # shown by the surfaces, not in the line
-        reviews = all(m.point.chunk.kind == "case_review" for m in g)
-        if len(g) == 1:
-            noun = "review" if reviews else "source"
-            line = t[kind]["one"].format(noun=noun, heading=head.point.chunk.display_heading, quote=head.point.quote, marker=cite(head))
-        else:
-            noun = "reviews" if reviews else "sources"
-            line = t[kind]["many"].format(count=len(g), noun=noun, quote=head.point.quote, marker=cite(head))
-        lines.append(line)
-        for m in rest:  # every other source making the point, each with its own clause
-            lines.append(t["support"].format(heading=m.point.chunk.display_heading, quote=m.point.quote, marker=cite(m)))
+        for m in (head, *rest):  # the headline's source first, then every other source making the point
+            citations.append(m.point.cite(len(citations) + 1))
         themes.append(
             Theme(
                 heading=head.point.quote,
                 kind=kind,
                 reviews=len(g),
-                years=span,
+                years=years_span([m.point.chunk for m in g]),  # shown by the surfaces, not in the line
                 citations=tuple(range(first, len(citations) + 1)),
             )
         )
-
     used = {c.chunk.doc_id for c in citations}
     markers = "".join(f"[{c.n}]" for c in citations)
-    lines.insert(0, coverage_line(coverage, len(used), markers))
+    lines = [coverage_line(coverage, len(used), markers), *(line for th in themes for line in theme_lines(th, citations))]
     return cited_answer(question, lines, citations, hits, filters, themes=tuple(themes), coverage=coverage, focus=focus)
+
+
+def theme_lines(theme: Theme, citations: Sequence[Citation], written: str | None = None) -> list[str]:
+    """A theme's lines in the answer: its headline line, then every other source on a line of its own
+    with its own clause. With ``written`` (a model's checked sentence naming the shared point), the
+    headline line cites every source of the theme and each source follows with its own clause."""
+    t = templates()["themes"]
+    cited = [citations[n - 1] for n in theme.citations]
+    head = cited[0]
+    reviews = all(c.chunk.kind == "case_review" for c in cited)
+    noun = ("review" if reviews else "source") + ("s" if len(cited) > 1 else "")
+
+    def support(c: Citation) -> str:
+        return str(t["support"].format(heading=c.chunk.display_heading, quote=c.quote, marker=f"[{c.n}]"))
+
+    if written:
+        sentence = written.strip().rstrip(".!?").strip()
+        markers = "".join(f"[{c.n}]" for c in cited)
+        return [t[theme.kind]["written"].format(count=len(cited), noun=noun, headline=sentence, markers=markers), *map(support, cited)]
+    if len(cited) == 1:
+        line = t[theme.kind]["one"].format(noun=noun, heading=head.chunk.display_heading, quote=head.quote, marker=f"[{head.n}]")
+    else:
+        line = t[theme.kind]["many"].format(count=len(cited), noun=noun, quote=head.quote, marker=f"[{head.n}]")
+    return [line, *map(support, cited[1:])]
+
+
+def with_headlines(answer: Answer, written: Mapping[int, str], label: str) -> Answer:
+    """The themed answer with the headlines a language model wrote (theme index → checked sentence)
+    in place of the verbatim clauses; every citation, quote and the coverage line stay as they were."""
+    lines = answer.text.split("\n")[:1]  # the coverage line
+    themes = []
+    for i, theme in enumerate(answer.themes):
+        lines += theme_lines(theme, answer.citations, written.get(i))
+        themes.append(replace(theme, heading=written[i], written_by=label) if i in written else theme)
+    return replace(answer, text="\n".join(lines), themes=tuple(themes))
 
 
 def coverage_line(coverage: Coverage, cited: int, markers: str) -> str:

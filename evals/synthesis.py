@@ -11,7 +11,10 @@ extractive answer) and measures, then averages per split:
 - **theme purity**: of the supporting quotes of multi-source themes, the share the support judge
   (assistant/support.py) finds to say what the theme's headline says;
 - **verbatim**: every quote a verbatim slice of its passage and every [n] resolving;
-- ask latency p50.
+- ask latency p50;
+- with a language model (``--llm``, ``--llm-style headlines``): **headlines written**, the share of
+  multi-source themes whose headline is the model's checked sentence rather than the verbatim clause,
+  and **answers kept / fell back**, as the evaluation reports them for whole answers.
 
 Consumes a ``Casebook``; produces a dict per split. The tuning split may be used to choose the theme
 settings; the test split only reports.
@@ -29,6 +32,7 @@ from assistant.casebook import Casebook
 from assistant.support import OverlapJudge
 from evals.generalisation import in_scope_rows
 from evals.metrics import Cited, citation_validity
+from records.settings import load_settings
 
 RECALL_CAP = 8
 
@@ -37,6 +41,7 @@ def synthesis(cb: Casebook, rows: list[dict[str, Any]]) -> dict[str, Any]:
     judge = OverlapJudge(cb.embedder)
     precision, recall, themed, verbatim, ms = [], [], [], [], []
     purity_pairs: list[tuple[str, str]] = []
+    shared = written = kept = fell_back = 0
     for row in rows:
         t = time.perf_counter()
         answer = cb.ask(row["question"])
@@ -60,6 +65,12 @@ def synthesis(cb: Casebook, rows: list[dict[str, Any]]) -> dict[str, Any]:
         for th in answer.themes:
             for n in th.citations[1:]:
                 purity_pairs.append((th.heading, answer.citations[n - 1].quote))
+            if th.reviews >= 2:
+                shared += 1
+                written += th.written_by != "quote"
+        if answer.written_by != "extractive":
+            kept += answer.written_by != "fallback"
+            fell_back += answer.written_by == "fallback"
     verdicts = judge.verdicts(purity_pairs) if purity_pairs else []
     ordered = sorted(ms)
     return {
@@ -70,16 +81,29 @@ def synthesis(cb: Casebook, rows: list[dict[str, Any]]) -> dict[str, Any]:
         "theme_purity": round(sum(verdicts) / len(verdicts), 3) if verdicts else None,
         "verbatim": round(statistics.mean(verbatim), 3) if verbatim else None,
         "ask_p50_ms": round(ordered[len(ordered) // 2], 1),
+        **(
+            {
+                "headlines_written": round(written / shared, 3) if shared else None,
+                "model_kept": round(kept / (kept + fell_back), 3) if kept + fell_back else None,
+                "model_fallback": round(fell_back / (kept + fell_back), 3) if kept + fell_back else None,
+            }
+            if cb.llm.backend != "extractive"
+            else {}
+        ),
     }
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--json", action="store_true")
+    parser.add_argument("--llm", help="a language model backend (as in settings: llamacpp, openai:MODEL, …)")
+    parser.add_argument("--llm-style", help="how the model writes (headlines: the themes' headlines only)")
+    parser.add_argument("--limit", type=int, help="only the first N questions of each split (a model is slow)")
     args = parser.parse_args()
-    cb = Casebook()
+    overrides = {k: v for k, v in (("llm", args.llm), ("llm_style", args.llm_style)) if v}
+    cb = Casebook(load_settings(**overrides))
     cb.ensure_indexed()
-    out = {split: synthesis(cb, in_scope_rows(split)) for split in ("tuning", "test")}
+    out = {split: synthesis(cb, in_scope_rows(split)[: args.limit]) for split in ("tuning", "test")}
     if args.json:
         print(json.dumps(out, indent=2))
         return

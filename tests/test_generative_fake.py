@@ -260,5 +260,5 @@ def test_invents_allows_framing_but_not_new_content() -> None:
 
 
 def test_an_unknown_llm_style_is_a_config_error(fixture_index: Settings) -> None:
-    with pytest.raises(ConfigError, match="llm_style: expected one of auto, answer, per_source; got 'poetry'"):
+    with pytest.raises(ConfigError, match="llm_style: expected one of auto, answer, per_source, headlines; got 'poetry'"):
         Casebook(fixture_index.replace(llm_style="poetry"), embedder=FakeEmbedder())

@@ -131,3 +131,30 @@ def test_trainer_prompts_with_the_model_stay_cited(in_process: Casebook) -> None
     assert len(p.lines) == 2
     for line in p.lines:
         assert line.cites and line.text.rstrip().endswith("?")
+
+
+def test_packaged_model_words_theme_headlines_or_leaves_the_clause(real_index: Settings) -> None:
+    """llm_style "headlines": the themed answer keeps its citations; each theme two or more reviews
+    make is headed by the model's sentence only where it passed the checks, else by its clause."""
+    from assistant.guard import invents
+
+    cb = Casebook(real_index.replace(llm="llamacpp", llm_style="headlines"))
+    plain = Casebook(real_index, embedder=cb.embedder).ask(QUESTION)
+    answer = cb.ask(QUESTION)
+    assert plain.themes and answer.citations == plain.citations
+    assert_grounded(answer)
+    shared = [(i, t) for i, t in enumerate(answer.themes) if t.reviews >= 2]
+    assert shared, "the question has themes two or more reviews make"
+    written = 0
+    for i, theme in shared:
+        quotes = [answer.citations[n - 1].quote for n in theme.citations][:4]
+        if theme.written_by == "quote":
+            assert theme == plain.themes[i]
+            continue
+        written += 1
+        assert theme.written_by == "llamacpp" and not invents(theme.heading, " ".join(quotes), QUESTION)
+        assert sum(cb.judge.verdicts([(theme.heading, q) for q in quotes])) * 2 >= len(quotes)
+    if written:
+        assert answer.notes[0].startswith(f"{written} of {len(shared)} theme headlines written by llamacpp")
+    else:
+        assert answer.written_by == "fallback" and answer.text == plain.text
