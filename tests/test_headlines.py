@@ -89,3 +89,14 @@ def test_no_headlines_rebuilds_the_same_text(fixture_index: Settings) -> None:
     plain = extractive(fixture_index)
     assert with_headlines(plain, {}, "x").text == plain.text
     assert re.match(r"1 review in the collection", plain.text)
+
+
+def test_the_surfaces_lay_out_a_written_headline_with_every_source_under_it(fixture_index: Settings) -> None:
+    from assistant.surfaces.render import theme_layout
+
+    cb, _ = with_model(fixture_index, SHARED)
+    answer = cb.ask(THEMED)
+    _, sections = theme_layout(answer)
+    block = next(b for _, blocks in sections for b in blocks if b.theme.written_by != "quote")
+    assert block.head.startswith("Found in 2 sources: Safe sleep advice should be given to fathers")
+    assert len(block.support) == 2 and all("“" in line for line in block.support)

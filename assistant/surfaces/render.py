@@ -102,8 +102,13 @@ def theme_layout(answer: Answer) -> tuple[str, list[tuple[str, list[ThemeBlock]]
     for t in answer.themes:
         noun = "source" if t.reviews == 1 else "sources"
         caption = f"{t.reviews} {noun}" + (f" · {t.years}" if t.years else "")
-        head = by_marker.get(t.citations[0], "")
-        support = tuple(by_marker[n] for n in t.citations[1:] if n in by_marker)
+        if t.written_by != "quote":  # a model's headline cites every source; each follows on its own line
+            markers = "".join(f"[{n}]" for n in t.citations)
+            head = next((line for line in lines[1:] if markers in line), "")
+            support = tuple(by_marker[n] for n in t.citations if n in by_marker)
+        else:
+            head = by_marker.get(t.citations[0], "")
+            support = tuple(by_marker[n] for n in t.citations[1:] if n in by_marker)
         sections.setdefault(t.kind, []).append(ThemeBlock(t, head, support, caption))
     return lines[0] if lines else "", [(SECTION_TITLES.get(k, k), blocks) for k, blocks in sections.items()]
 
