@@ -1,6 +1,7 @@
 """Questions → the reviews that answer them: hybrid, vocabulary-aware, filtered, review-level.
 
-Consumes the store (dense search in Chroma) and every stored chunk (for BM25, via bm25s); produces
+Consumes the store (dense search in Chroma, passages by id) and the catalog (vectorstore/catalog.py:
+both BM25 indexes and every document's first chunk, built at ingest); produces
 ``ReviewHit`` records, one per review/document, each with its best passages. Ranked lists are fused
 with reciprocal rank fusion (RRF):
 
