@@ -356,7 +356,7 @@ class Casebook:
 
     def _headlines(self, question: str, themed: Answer) -> Answer:
         """The model's sentence for each theme two or more sources make, kept only when it brings in
-        no content words of its own (``invents``) and the support judge finds it said by at least half
+        at most two content words of its own (``invents``) and the support judge finds it said by at least half
         of the theme's quotes; otherwise the theme keeps its verbatim clause. Citations, quotes and
         the coverage line never change."""
         label = self.llm.label
