@@ -24,6 +24,7 @@ import json
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -106,20 +107,32 @@ def disk_gb(folder: Path) -> float:
     return round(sum(p.stat().st_size for p in folder.rglob("*") if p.is_file()) / 1024**3, 3)
 
 
-def svg(results: list[dict[str, Any]], path: Path) -> None:
-    """One small log-x line chart per figure against the number of chunks."""
-    figures = ["startup_s", "search_p50_ms", "ask_p50_ms", "peak_memory_gb", "disk_gb"]
-    w, h, pad = 260, 170, 36
+FIGURES = ["startup_s", "search_p50_ms", "ask_p50_ms", "peak_memory_gb", "disk_gb"]
+
+
+Panel = tuple[int, str, list[float], list[tuple[float, float]]]
+
+
+def panels(results: list[dict[str, Any]], w: int, h: int, pad: int, top: int) -> Iterator[Panel]:
+    """For each figure's panel (``w`` wide, side by side): its left edge, name, values and the
+    values' points on a log-x chart against the number of chunks, the largest at ``top``."""
     xs = [np.log10(max(r["chunks"], 1)) for r in results]
-    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{w * len(figures)}" height="{h}" font-family="sans-serif" font-size="11">']
-    for i, name in enumerate(figures):
+    lo_x, hi_x = min(xs), max(xs) or 1
+    for i, name in enumerate(FIGURES):
         ys = [float(r[name]) for r in results]
-        x0, top = i * w + pad, 20
-        lo_x, hi_x, hi_y = min(xs), max(xs) or 1, max(ys) or 1
+        x0, hi_y = i * w + pad, max(ys) or 1
         pts = [
             (x0 + (x - lo_x) / ((hi_x - lo_x) or 1) * (w - 2 * pad), top + (1 - y / hi_y) * (h - top - pad))
             for x, y in zip(xs, ys, strict=True)
         ]
+        yield x0, name, ys, pts
+
+
+def svg(results: list[dict[str, Any]], path: Path) -> None:
+    """One small log-x line chart per figure against the number of chunks."""
+    w, h, pad = 260, 170, 36
+    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{w * len(FIGURES)}" height="{h}" font-family="sans-serif" font-size="11">']
+    for x0, name, ys, pts in panels(results, w, h, pad, top=20):
         parts.append(f'<text x="{x0}" y="12">{name} (x: chunks, log)</text>')
         parts.append(f'<polyline fill="none" stroke="#1f5fa8" stroke-width="2" points="{" ".join(f"{a:.1f},{b:.1f}" for a, b in pts)}"/>')
         for (a, b), r, y in zip(pts, results, ys, strict=True):
@@ -133,19 +146,10 @@ def png(results: list[dict[str, Any]], path: Path) -> None:
     """The same charts as ``svg``, as a PNG (Pillow, which Gradio already brings), for the README."""
     from PIL import Image, ImageDraw
 
-    figures = ["startup_s", "search_p50_ms", "ask_p50_ms", "peak_memory_gb", "disk_gb"]
     w, h, pad = 300, 220, 40
-    image = Image.new("RGB", (w * len(figures), h), "white")
+    image = Image.new("RGB", (w * len(FIGURES), h), "white")
     draw = ImageDraw.Draw(image)
-    xs = [np.log10(max(r["chunks"], 1)) for r in results]
-    for i, name in enumerate(figures):
-        ys = [float(r[name]) for r in results]
-        x0, top = i * w + pad, 44
-        lo_x, hi_x, hi_y = min(xs), max(xs) or 1, max(ys) or 1
-        pts = [
-            (x0 + (x - lo_x) / ((hi_x - lo_x) or 1) * (w - 2 * pad), top + (1 - y / hi_y) * (h - top - pad))
-            for x, y in zip(xs, ys, strict=True)
-        ]
+    for x0, name, ys, pts in panels(results, w, h, pad, top=44):
         draw.text((x0 - pad + 8, 6), f"{name} (x: chunks, log)", fill="black")
         draw.line([(x0, h - pad), (x0 + w - 2 * pad, h - pad)], fill="#999999")
         draw.line(pts, fill="#1f5fa8", width=2)
