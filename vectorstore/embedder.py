@@ -173,13 +173,14 @@ class OnnxMiniLMEmbedder:
         options.log_severity_level = 3
         self._session = onnxruntime.InferenceSession(str(graph), options, providers=["CPUExecutionProvider"])
         self._inputs = {i.name for i in self._session.get_inputs()}
+        self.dimensions = int(self._session.get_outputs()[0].shape[-1])  # (batch, sequence, hidden): fixed
         self.batch_size = batch_size
         self.name = "all-MiniLM-L6-v2" if not model_path else os.path.basename(os.path.normpath(path))
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:
         """Normalised vectors, batches of similar length (as sentence-transformers sorts them)."""
         order = np.argsort([-len(t) for t in texts], kind="stable")
-        out = np.empty((len(texts), 0), dtype=np.float32)
+        out = np.empty((len(texts), self.dimensions), dtype=np.float32)
         for start in range(0, len(texts), self.batch_size):
             at = order[start : start + self.batch_size]
             encoded = self._tokenizer.encode_batch([texts[i] for i in at])
@@ -190,8 +191,6 @@ class OnnxMiniLMEmbedder:
             weights = mask[..., None].astype(np.float32)
             pooled = (hidden * weights).sum(axis=1) / np.clip(weights.sum(axis=1), 1e-9, None)
             pooled /= np.clip(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12, None)
-            if out.shape[1] == 0:
-                out = np.empty((len(texts), pooled.shape[1]), dtype=np.float32)
             out[at] = pooled
         return out
 

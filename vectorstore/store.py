@@ -112,6 +112,12 @@ def _where(filters: Filters) -> dict[str, Any] | None:
     return clauses[0] if len(clauses) == 1 else {"$and": clauses}
 
 
+def _chunks(got: Mapping[str, Any]) -> Iterator[Chunk]:
+    """The chunks of a Chroma ``get`` result that included documents and metadatas."""
+    for cid, text, meta in zip(got["ids"], got["documents"] or [], got["metadatas"] or [], strict=True):
+        yield chunk_from_row(cid, text, meta)
+
+
 @dataclass(frozen=True)
 class StoreLocation:
     """Where the index is: a folder for embedded Chroma (``path``), or a ``chroma run`` server."""
@@ -202,8 +208,7 @@ class Store:
             ids = got["ids"]
             if not ids:
                 return
-            for cid, text, meta in zip(ids, got["documents"] or [], got["metadatas"] or [], strict=True):
-                yield chunk_from_row(cid, text, meta)
+            yield from _chunks(got)
             offset += len(ids)
 
     def chunks_by_id(self, chunk_ids: Sequence[str]) -> dict[str, Chunk]:
@@ -211,8 +216,7 @@ class Store:
         if not chunk_ids:
             return {}
         got = self._collection.get(ids=list(dict.fromkeys(chunk_ids)), include=["documents", "metadatas"])
-        rows = zip(got["ids"], got["documents"] or [], got["metadatas"] or [], strict=True)
-        return {cid: chunk_from_row(cid, text, meta) for cid, text, meta in rows}
+        return {c.chunk_id: c for c in _chunks(got)}
 
     def document_chunks(self, doc_ids: Sequence[str]) -> dict[str, list[Chunk]]:
         """Every chunk of these documents, in order (a filter on the doc_id metadata, not a scan)."""
@@ -222,8 +226,8 @@ class Store:
         where = {"doc_id": {"$in": wanted}} if len(wanted) > 1 else {"doc_id": wanted[0]}
         got = self._collection.get(where=where, include=["documents", "metadatas"])
         out: dict[str, list[Chunk]] = {d: [] for d in wanted}
-        for cid, text, meta in zip(got["ids"], got["documents"] or [], got["metadatas"] or [], strict=True):
-            out[str(meta["doc_id"])].append(chunk_from_row(cid, text, meta))
+        for c in _chunks(got):
+            out[c.doc_id].append(c)
         for chunks in out.values():
             chunks.sort(key=lambda c: c.index)
         return out
