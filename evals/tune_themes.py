@@ -29,8 +29,8 @@ from records.types import Filters
 
 TARGETS = {"precision": 0.70, "recall": 0.60, "themed": 0.80}
 GRID: dict[str, tuple[Any, ...]] = {
-    "sources": (8, 12, 16, 24),
-    "per_source": (1, 2, 3, 4),
+    "sources": (5, 6, 7, 8, 10, 12, 16),
+    "per_source": (2, 3, 4),
     "relevance": (0.0, 0.1, 0.2, 0.3, 0.35, 0.45),
     "group": (0.3, 0.35, 0.4, 0.45, 0.55, 0.65),
 }
