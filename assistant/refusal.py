@@ -5,8 +5,8 @@ the similarity of its nearest passage alone cannot tell: "best pram for a newbor
 review about newborns as "off school roll" is to one about children missing education. The decision
 asks whether the question's *concept* is one the reviews are about, by meaning: how close the
 question comes to the nearest NSPCC topic label (each label described by its plain-English
-definition and phrasings, assistant/labels.py), together with its nearest passage. A question that names a
-safeguarding concept from the vocabulary (not merely a population such as "babies" or
+definition and phrasings, assistant/labels.py), together with its nearest passage. A question that
+names a safeguarding concept from the vocabulary (not merely a population such as "babies" or
 "teenagers"), or describes a live concern about a child, needs only a weak passage match; one that
 names a source in the collection (assistant/named.py) is answered from it.
 
@@ -26,9 +26,9 @@ from records.types import Answer, Filters
 
 # Answer when  label_similarity + SIMILARITY_WEIGHT * similarity >= ANSWERABLE  (a logistic model's
 # boundary, fitted on the tuning split; since labels are read from their phrasings too, the nearest
-# label alone separates the split best and the passage's weight came out 0), or when the question names a safeguarding concept or a live
-# concern and its nearest passage reaches CONCEPT_FLOOR, or when its nearest passage alone reaches
-# STRONG_PASSAGE (a question about a particular review by name).
+# label alone separates the split best and the passage's weight came out 0), or when the question
+# names a safeguarding concept or a live concern and its nearest passage reaches CONCEPT_FLOOR, or
+# when its nearest passage alone reaches STRONG_PASSAGE (a question about a particular review by name).
 SIMILARITY_WEIGHT = 0.0
 ANSWERABLE = 0.520
 CONCEPT_FLOOR = 0.20
