@@ -180,17 +180,13 @@ class Generator:
     def sentence(self, question: str, quote: str) -> str:
         """One plain sentence restating a quoted finding (the per-source style); its first line."""
         human = prompt("sentence.txt").format(question=question, quote=quote.replace('"', "'"))
-        text = self._call([("system", prompt("sentence_system.txt")), ("human", human)]).strip()
-        line = text.splitlines()[0].strip().strip('"“”').strip() if text else ""
-        return line if line.endswith((".", "!", "?")) else line + "." if line else ""
+        return _first_sentence(self._call([("system", prompt("sentence_system.txt")), ("human", human)]))
 
     def headline(self, question: str, quotes: Sequence[str]) -> str:
         """One plain sentence naming the point a theme's quoted findings share; its first line."""
         listed = "\n".join(f'- "{q.replace(chr(34), chr(39))}"' for q in quotes)
         human = prompt("headline.txt").format(question=question, count=len(quotes), quotes=listed)
-        text = self._call([("system", prompt("headline_system.txt")), ("human", human)]).strip()
-        line = text.splitlines()[0].strip().lstrip("-• ").strip('"“”').strip() if text else ""
-        return line if line.endswith((".", "!", "?")) else line + "." if line else ""
+        return _first_sentence(self._call([("system", prompt("headline_system.txt")), ("human", human)]), bullets="-• ")
 
     def rewrite(self, previous: str, question: str) -> str | None:
         text = self._call([("human", prompt("rewrite.txt").format(previous=previous, question=question))]).strip()
@@ -204,3 +200,11 @@ class Generator:
         if not text.endswith("?") or "[" in text or re.search(r"\d", text) or len(text) > 220:
             return None
         return text
+
+
+def _first_sentence(reply: str, bullets: str = "") -> str:
+    """A model's reply as one sentence: its first line, without a leading bullet (any of
+    ``bullets``) or quotation marks, ending in a full stop if it ends in no other mark."""
+    text = reply.strip()
+    line = text.splitlines()[0].strip().lstrip(bullets).strip('"“”').strip() if text else ""
+    return line if line.endswith((".", "!", "?")) else line + "." if line else ""
