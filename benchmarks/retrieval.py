@@ -32,6 +32,7 @@ from benchmarks.timing import percentile
 from evals.baselines import rankers
 from evals.generalisation import generalisation, summary_line
 from evals.metrics import ndcg_at_k, recall_at_k, reciprocal_rank
+from evals.run import read_jsonl
 
 DATASET = Path(__file__).resolve().parents[1] / "evals" / "datasets" / "retrieval.jsonl"
 
@@ -42,7 +43,7 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=5)
     args = parser.parse_args()
 
-    cases = [json.loads(line) for line in DATASET.read_text().splitlines() if line.strip()]
+    cases = read_jsonl(DATASET)
     cb = Casebook()
     cb.ensure_indexed()
     systems = rankers(cb.retriever)

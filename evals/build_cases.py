@@ -21,6 +21,8 @@ import json
 from pathlib import Path
 from typing import Any
 
+from evals.run import read_jsonl
+
 HERE = Path(__file__).parent / "datasets"
 VERSION = "2026-11-22.1"
 
@@ -217,7 +219,7 @@ ADVERSARIAL: list[dict[str, Any]] = [
 
 def build() -> list[dict[str, Any]]:
     rows: list[dict[str, Any]] = []
-    retrieval = [json.loads(line) for line in (HERE / "retrieval.jsonl").read_text().splitlines() if line.strip()]
+    retrieval = read_jsonl(HERE / "retrieval.jsonl")
     for r in retrieval:
         rows.append(
             {

@@ -15,6 +15,7 @@ from itertools import pairwise
 from pathlib import Path
 
 from assistant.support import CONFIG, JudgeConfig, OverlapJudge, clean_statement, coverage
+from evals.run import read_jsonl
 from vectorstore.embedder import load_embedder
 
 LABELS = Path(__file__).parent / "datasets" / "support_labels.jsonl"
@@ -30,7 +31,7 @@ def kappa(pred: list[bool], gold: list[bool]) -> float:
 
 
 def calibrate() -> dict[str, float]:
-    rows = [json.loads(line) for line in LABELS.read_text().splitlines() if line.strip()]
+    rows = read_jsonl(LABELS)
     gold = [bool(r["supported"]) for r in rows]
     embedder = load_embedder()
     statements = [clean_statement(r["statement"]) for r in rows]

@@ -14,23 +14,19 @@ The sealed test split is not read. Prints the constants; copying them is a revie
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from assistant.casebook import Casebook
 from assistant.safety import safety_notice
-
-HERE = Path(__file__).parent / "datasets"
+from evals.generalisation import GENERALISE
+from evals.run import load_cases, read_jsonl
 
 
 def features(cb: Casebook) -> list[dict[str, Any]]:
-    rows = [json.loads(line) for line in (HERE / "generalise.jsonl").read_text().splitlines()]
-    cases = [json.loads(line) for line in (HERE / "cases.jsonl").read_text().splitlines()]
-    items = [(r["refuse"], r["question"], "tuning") for r in rows if r["split"] == "tuning"]
-    items += [(c["refuse"], c["question"], "cases") for c in cases if c.get("corpus") != "planted"]
+    items = [(r["refuse"], r["question"], "tuning") for r in read_jsonl(GENERALISE) if r["split"] == "tuning"]
+    items += [(c.refuse, c.question, "cases") for c in load_cases() if c.corpus != "planted"]
     out = []
     for refuse, question, source in items:
         res = cb.search_scored(question, 10)
