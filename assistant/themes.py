@@ -42,8 +42,9 @@ class ThemeSettings:
     # against the synthesis targets); the README gives the figures on both splits.
     # With labels read from their phrasings, retrieval's top 8 is precise enough that drawing on
     # more sources only adds irrelevant ones: 12 → 8 took tuning precision 0.57 → 0.63 (recall
-    # 0.78 → 0.63, as evals/tune_themes.py scores them). The grid's best (7 sources, no relevance floor: 0.65 / 0.60) was not taken: it
-    # leaves no margin on recall and lets clauses unrelated to the question be quoted.
+    # 0.78 → 0.63, as evals/tune_themes.py scores them). The grid's best (7 sources, no relevance
+    # floor: 0.65 / 0.60) was not taken: it leaves no margin on recall and lets clauses unrelated to
+    # the question be quoted.
     sources: int = 8  # sources whose clauses are considered, in retrieval order
     per_source: int = 3  # candidate clauses per source (by word match) sent to the embedder; 4 scored
     # 0.002 higher on the tuning objective but costs ~40 ms per answer
