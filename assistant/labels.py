@@ -49,6 +49,14 @@ class LabelSettings:
     # the labels of the nearest reviews added noise (nDCG 0.35 → 0.52 without them). Kept, shown as
     # "reviews" in how a label was found, and measurable, but off.
     feedback_weight: float = 0.0
+    # How far the passages nearest the question support a label taken by meaning: the mean cosine of
+    # the ``evidence_top`` nearest passages of reviews carrying it (missing ones count 0), times
+    # ``evidence_weight``, is added to the label's cosine. Label vectors alone put the right label
+    # first for 66 % of tuning questions and among the first three for 89 %; this reorders those
+    # three by what the collection says: first 75 %, tuning nDCG@10 0.751 → 0.758 (the evaluation
+    # cases 0.870 → 0.864, inside their tolerance). Weight 0.5 did worse on both.
+    evidence_weight: float = 0.25
+    evidence_top: int = 5
 
 
 @dataclass(frozen=True)
@@ -141,11 +149,22 @@ class LabelIndex:
         best = max(weights.values())
         return [(label, w / best) for label, w in sorted(weights.items(), key=lambda kv: (-kv[1], kv[0]))[:top]]
 
-    def infer(self, by_meaning: Sequence[tuple[str, float]], nearest: Sequence[str], s: LabelSettings) -> list[InferredLabel]:
+    def evidence(self, label: str, nearest: Sequence[tuple[str, float]], top: int) -> float:
+        """The mean cosine of the ``top`` nearest passages among reviews carrying ``label`` (0 for
+        each one missing). ``nearest``: documents nearest first, each with its best passage's cosine."""
+        docs = self.docs_of.get(label, set())
+        found = [score for doc, score in nearest if doc in docs][:top]
+        return sum(found) / top if top else 0.0
+
+    def infer(self, by_meaning: Sequence[tuple[str, float]], nearest: Sequence[tuple[str, float]], s: LabelSettings) -> list[InferredLabel]:
         """``by_meaning``: the question's labels nearest first (``by_meaning`` with no floor), so that
-        one comparison with every label serves both this and the refusal decision."""
+        one comparison with every label serves both this and the refusal decision. ``nearest``: the
+        documents nearest the question, best first, each with its best passage's cosine."""
         meaning = {label: sim for label, sim in by_meaning[: s.meaning_top] if sim >= s.meaning_floor}
-        reviews = dict(self.from_reviews(nearest[: s.feedback_docs], s.feedback_top)) if s.feedback_weight > 0 else {}
+        if s.evidence_weight > 0:
+            meaning = {label: sim + s.evidence_weight * self.evidence(label, nearest, s.evidence_top) for label, sim in meaning.items()}
+        order = [doc for doc, _ in nearest]
+        reviews = dict(self.from_reviews(order[: s.feedback_docs], s.feedback_top)) if s.feedback_weight > 0 else {}
         out = []
         for label in dict.fromkeys([*meaning, *reviews]):
             how = "+".join(k for k, d in (("meaning", meaning), ("reviews", reviews)) if label in d)

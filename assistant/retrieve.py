@@ -270,7 +270,7 @@ class Retriever:
         if groups or named:
             weights["inferred"] = min(weights.get("inferred", 0.0), config.inferred_with_vocabulary)
         nearest = self.label_index.by_meaning(vectors[0], max(NEAREST_LABELS, config.labels.meaning_top), -1.0)
-        inferred = self.label_index.infer(nearest, doc_lists["dense"], config.labels)
+        inferred = self.label_index.infer(nearest, _doc_best(dense), config.labels)
         if weights.get("inferred", 0.0) > 0:  # a list with no weight is not worth ranking
             allowed = None if filters.is_empty() else self.catalog.doc_mask(filters)
             doc_lists["inferred"] = self.label_index.rank_documents(inferred, doc_lists["dense"], allowed, self.catalog.position, pool)
@@ -434,6 +434,14 @@ def _bm25_top(index: Any, query: str, n: int, k: int, mask: np.ndarray | None) -
 
 def _doc_order(hits: Sequence[Hit]) -> list[str]:
     return list(dict.fromkeys(h.chunk.doc_id for h in hits))
+
+
+def _doc_best(hits: Sequence[Hit]) -> list[tuple[str, float]]:
+    """Documents in the order of their best hit, each with that hit's score."""
+    best: dict[str, float] = {}
+    for h in hits:
+        best.setdefault(h.chunk.doc_id, h.score)
+    return list(best.items())
 
 
 def _rrf_docs(lists: dict[str, list[str]], weights: dict[str, float]) -> list[tuple[str, float]]:

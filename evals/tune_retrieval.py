@@ -46,6 +46,8 @@ LABEL_GRID: dict[str, tuple[Any, ...]] = {
     "feedback_docs": (5, 10, 20),
     "feedback_top": (2, 3, 5, 8),
     "feedback_weight": (0.0, 0.5, 1.0, 2.0),
+    "evidence_weight": (0.0, 0.1, 0.25, 0.5),
+    "evidence_top": (3, 5, 8),
 }
 
 

@@ -1,14 +1,15 @@
 """assistant/labels.py: every NSPCC label is described for reading by meaning, and a label's vector is
 the centroid of its name's, definition's and phrasings' vectors (so any one of its phrasings brings a
-question near it)."""
+question near it), and the passages nearest a question can reorder the labels read from it."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 import numpy as np
+import pytest
 
-from assistant.labels import LabelIndex, load_label_texts
+from assistant.labels import LabelIndex, LabelSettings, load_label_texts
 from tests.helpers.fakes import FakeEmbedder
 
 
@@ -45,3 +46,16 @@ def test_label_vectors_are_cached_per_model_and_text(tmp_path: Path) -> None:
     calls = embedder.calls
     again = LabelIndex({"doc-a": ["fractures", "child neglect"]}, embedder, tmp_path)
     assert embedder.calls == calls and again.vectors.shape[0] == 2
+
+
+def test_the_passages_nearest_the_question_reorder_the_labels_taken_by_meaning(tmp_path: Path) -> None:
+    index = LabelIndex({"doc-a": ["fractures"], "doc-b": ["bruises"], "doc-c": ["bruises"]}, FakeEmbedder(), tmp_path)
+    by_meaning = [("fractures", 0.60), ("bruises", 0.58)]
+    nearest = [("doc-b", 0.7), ("doc-c", 0.6), ("doc-a", 0.2)]  # the passages nearest are about bruises
+    assert index.evidence("bruises", nearest, 2) == pytest.approx(0.65)
+    assert index.evidence("fractures", nearest, 2) == pytest.approx(0.1)  # a missing passage counts 0
+    by_cosine = index.infer(by_meaning, nearest, LabelSettings(evidence_weight=0.0))
+    assert [i.label for i in by_cosine] == ["fractures", "bruises"]
+    with_evidence = index.infer(by_meaning, nearest, LabelSettings(evidence_weight=0.25, evidence_top=2))
+    assert [i.label for i in with_evidence] == ["bruises", "fractures"]
+    assert with_evidence[0].score == pytest.approx(0.58 + 0.25 * 0.65)
