@@ -5,7 +5,10 @@
 For every in-scope question of each split of evals/datasets/generalise.jsonl it asks Casebook (the
 extractive answer) and measures, then averages per split:
 
-- **citation precision**: the share of the reviews an answer cites that are relevant;
+- **citation precision**: the share of the reviews an answer cites that are relevant (as the
+  synthesis issue words it: only case reviews carry NSPCC's labels, so briefings and guidance an
+  answer also cites are left out of this share); ``precision_all_sources`` counts every source cited,
+  a briefing or guidance page as not relevant;
 - **citation recall**: distinct relevant reviews cited, over min(relevant, 8);
 - **themed**: the share of answers with at least two themes each made by two or more sources;
 - **theme purity**: of the supporting quotes of multi-source themes, the share the support judge
@@ -26,6 +29,7 @@ import argparse
 import json
 import statistics
 import time
+from collections.abc import Sequence
 from typing import Any
 
 from assistant.casebook import Casebook
@@ -33,13 +37,26 @@ from assistant.support import OverlapJudge
 from evals.generalisation import in_scope_rows
 from evals.metrics import Cited, citation_validity
 from records.settings import load_settings
+from records.types import Chunk
 
 RECALL_CAP = 8
 
 
+def cited_scores(cited: Sequence[Chunk], relevant: set[str]) -> tuple[float, float, float]:
+    """Citation precision over the case reviews cited, over every source cited, and recall over
+    min(relevant, 8), for one answer citing the passages ``cited``."""
+    docs = list(dict.fromkeys(c.doc_id for c in cited))
+    reviews = list(dict.fromkeys(c.doc_id for c in cited if c.kind == "case_review"))
+    return (
+        sum(d in relevant for d in reviews) / len(reviews) if reviews else 0.0,
+        sum(d in relevant for d in docs) / len(docs) if docs else 0.0,
+        len(relevant & set(docs)) / min(len(relevant), RECALL_CAP) if relevant else 0.0,
+    )
+
+
 def synthesis(cb: Casebook, rows: list[dict[str, Any]]) -> dict[str, Any]:
     judge = OverlapJudge(cb.embedder)
-    precision, recall, themed, verbatim, ms = [], [], [], [], []
+    precision, every, recall, themed, verbatim, ms = [], [], [], [], [], []
     purity_pairs: list[tuple[str, str]] = []
     shared = written = kept = fell_back = 0
     for row in rows:
@@ -48,13 +65,15 @@ def synthesis(cb: Casebook, rows: list[dict[str, Any]]) -> dict[str, Any]:
         ms.append(1000 * (time.perf_counter() - t))
         if answer.refused:
             precision.append(0.0)
+            every.append(0.0)
             recall.append(0.0)
             themed.append(0.0)
             continue
         relevant = set(row["relevant"])
-        cited = list(dict.fromkeys(c.chunk.doc_id for c in answer.citations))
-        precision.append(sum(d in relevant for d in cited) / len(cited) if cited else 0.0)
-        recall.append(len(relevant & set(cited)) / min(len(relevant), RECALL_CAP) if relevant else 0.0)
+        p, p_all, r = cited_scores([c.chunk for c in answer.citations], relevant)
+        precision.append(p)
+        every.append(p_all)
+        recall.append(r)
         themed.append(float(sum(1 for th in answer.themes if th.reviews >= 2) >= 2))
         problems = citation_validity(
             answer.text,
@@ -76,6 +95,7 @@ def synthesis(cb: Casebook, rows: list[dict[str, Any]]) -> dict[str, Any]:
     return {
         "questions": len(rows),
         "citation_precision": round(statistics.mean(precision), 3),
+        "precision_all_sources": round(statistics.mean(every), 3),
         "citation_recall": round(statistics.mean(recall), 3),
         "themed_answers": round(statistics.mean(themed), 3),
         "theme_purity": round(sum(verdicts) / len(verdicts), 3) if verdicts else None,
