@@ -349,6 +349,15 @@ class Retriever:
             how = "reviews found for the question by their text (no NSPCC label matched it)"
         return firsts, how
 
+    def on_topic(self, result: SearchResult) -> frozenset[str] | None:
+        """The found sources that are about the label the question is most likely about: those
+        carrying it, and those no NSPCC label describes (users' files, briefings, guidance), which
+        cannot be judged by labels. None when no label was read from the question."""
+        if not result.inferred:
+            return None
+        label = result.inferred[0].label
+        return frozenset(h.doc_id for h in result.hits if label in self.label_index.doc_labels.get(h.doc_id, {label}))
+
     def coverage(self, question: str, result: SearchResult, filters: Filters, found: Sequence[str]) -> Coverage:
         """How many reviews in the whole collection discuss the question's topic (``covering``)."""
         firsts, how = self.covering(question, result, filters, found)

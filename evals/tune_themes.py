@@ -2,10 +2,12 @@
 
     python -m evals.tune_themes
 
-Searches each tuning question once, then composes its themed answer under each setting of a small
-grid (embeddings memoised), and scores citation precision, citation recall (over min(relevant, 8))
+Searches each tuning question once, then (unless Casebook refuses it: that counts as nothing cited,
+as in evals/synthesis.py) composes its themed answer under each setting of a small
+grid (embeddings memoised), and scores citation precision (of the case reviews cited), citation recall (over min(relevant, 8))
 and the share of answers with two multi-source themes, as evals/synthesis.py defines them, each as a
-share of its target (0.70, 0.60, 0.80; capped at 1) and averaged. Prints each improvement and the
+share of its target (0.70, 0.60, 0.80; capped at 1) and averaged; between settings that meet every
+target, the widest margin on the tightest one wins. Prints each improvement and the
 grid's best; copying it into the defaults is a reviewed step. The sealed test split is never read.
 Theme purity is not in the objective: the support judge is lexical, and grouping by meaning puts
 paraphrases together that it does not match (evals/synthesis.py reports it).
@@ -21,39 +23,49 @@ from pathlib import Path
 from typing import Any
 
 from assistant.casebook import THEMED_SOURCES, Casebook
+from assistant.refusal import in_scope
+from assistant.safety import safety_notice
 from assistant.themes import ThemeSettings, themed_answer
 from evals.generalisation import GENERALISE, in_scope_rows
-from evals.synthesis import RECALL_CAP
+from evals.synthesis import cited_scores
 from evals.tune_retrieval import CachedEmbedder
 from records.types import Filters
 
 TARGETS = {"precision": 0.70, "recall": 0.60, "themed": 0.80}
 GRID: dict[str, tuple[Any, ...]] = {
-    "sources": (5, 6, 7, 8, 10, 12, 16),
-    "per_source": (2, 3, 4),
-    "relevance": (0.0, 0.1, 0.2, 0.3, 0.35, 0.45),
-    "group": (0.3, 0.35, 0.4, 0.45, 0.55, 0.65),
+    "sources": (6, 7, 8, 9, 10, 12),
+    "least": (4, 5, 6, 8),
+    "per_source": (3, 4),
+    "relevance": (0.0, 0.1, 0.2),
+    "group": (0.3, 0.35, 0.4, 0.45),
 }
 
 
 def score(cb: Casebook, searched: list[tuple[dict[str, Any], Any, Any]], embed: Any, cfg: ThemeSettings) -> dict[str, float]:
     precision, recall, themed = [], [], []
     for row, result, coverage in searched:
-        answer = themed_answer(row["question"], result.hits, coverage, embed, settings=cfg)
-        relevant = set(row["relevant"])
+        if not in_scope(result, live_concern=safety_notice(row["question"]) is not None):
+            precision.append(0.0)  # refused: nothing cited, as evals/synthesis.py counts it
+            recall.append(0.0)
+            themed.append(0.0)
+            continue
+        answer = themed_answer(row["question"], result.hits, coverage, embed, settings=cfg, on_topic=cb.retriever.on_topic(result))
         if answer is None:  # the plain answer: one point per source, top six
-            cited = [h.doc_id for h in result.hits[:6]]
+            cited = [h.best for h in result.hits[:6]]
             themes = 0
         else:
-            cited = list(dict.fromkeys(c.chunk.doc_id for c in answer.citations))
+            cited = [c.chunk for c in answer.citations]
             themes = sum(1 for t in answer.themes if t.reviews >= 2)
-        precision.append(sum(d in relevant for d in cited) / len(cited) if cited else 0.0)
-        recall.append(len(relevant & set(cited)) / min(len(relevant), RECALL_CAP))
+        p, _, r = cited_scores(cited, set(row["relevant"]))
+        precision.append(p)
+        recall.append(r)
         themed.append(float(themes >= 2))
     out = {"precision": statistics.mean(precision), "recall": statistics.mean(recall), "themed": statistics.mean(themed)}
     # Each figure as a share of the synthesis issue's target, capped at 1, averaged: a setting is not
     # rewarded for overshooting one target while missing another.
     out["objective"] = statistics.mean(min(1.0, out[k] / target) for k, target in TARGETS.items())
+    # Between settings that meet every target, the one with the widest margin on its tightest target.
+    out["margin"] = min(out[k] / target for k, target in TARGETS.items())
     return out
 
 
@@ -71,7 +83,8 @@ def main(path: Path = GENERALISE) -> None:
     for values in itertools.product(*GRID.values()):
         cfg = dataclasses.replace(ThemeSettings(), **dict(zip(GRID, values, strict=True)))
         s = score(cb, searched, embed.embed, cfg)
-        if best is None or s["objective"] > best[0] + 1e-9:
+        tied = best is not None and abs(s["objective"] - best[0]) <= 1e-9
+        if best is None or s["objective"] > best[0] + 1e-9 or (tied and s["margin"] > best[2]["margin"] + 1e-9):
             best = (s["objective"], cfg, s)
             print(json.dumps({**dict(zip(GRID, values, strict=True)), **{k: round(v, 3) for k, v in s.items()}}), flush=True)
     assert best is not None

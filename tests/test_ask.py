@@ -90,6 +90,15 @@ def test_ask_json_contract(cb: Casebook) -> None:
     assert c["kind"] in ("case_review", "briefing", "guidance", "document")
 
 
+def test_a_themed_answer_cites_the_reviews_about_the_label_read_first(cb: Casebook) -> None:
+    # Worded without the label's own words; the label is read by meaning and from the nearest passages.
+    answer = cb.ask("parents taking painkillers on prescription")
+    assert answer.themes and answer.inferred_labels[0] == "prescription drugs"
+    labels = cb.retriever.label_index.doc_labels
+    reviews = {c.chunk.doc_id for c in answer.citations if c.chunk.kind == "case_review"}
+    assert len(reviews) >= 3 and all("prescription drugs" in labels[d] for d in reviews)
+
+
 @pytest.mark.parametrize("question", ["how do I bake sourdough bread?", "US border statistics", "football results this weekend"])
 def test_out_of_scope_is_refused(cb: Casebook, question: str) -> None:
     answer = cb.ask(question)

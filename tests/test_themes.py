@@ -7,7 +7,7 @@ import re
 from collections.abc import Sequence
 
 from assistant.surfaces.render import answer_html, answer_markdown, theme_layout
-from assistant.themes import ThemeSettings, themed_answer
+from assistant.themes import ThemeSettings, drawn_on, themed_answer
 from records.types import Coverage, ReviewHit
 from tests.helpers.build import passage, source
 
@@ -93,6 +93,22 @@ def test_too_few_relevant_sources_is_no_themed_answer() -> None:
     assert themed_answer("children missing from school", HITS, COVERAGE, embed, settings=TWO) is None
     two = [HITS[0], HITS[1], HITS[3]]  # two about bruising: under the default minimum of three
     assert themed_answer("what did reviews say about bruising?", two, COVERAGE, embed) is None
+
+
+def test_themes_draw_on_the_sources_about_the_question_s_label_topped_up_from_the_ranking() -> None:
+    a, b, c, d, e = HITS
+    ranked = [a, d, b, c, e]
+    cfg = ThemeSettings(sources=4, least=3)
+    assert drawn_on(ranked, None, cfg) == [a, d, b, c]  # no label read: the first four as ranked
+    assert drawn_on(ranked, {"a", "b", "c"}, cfg) == [a, b, c]  # d carries another label
+    assert drawn_on(ranked, {"a"}, cfg) == [a, d, b]  # too few on the topic: topped up in ranking order
+    # A source NSPCC labelled as about something else is not cited for a point it happens to share.
+    off = review("x", 2024, "bruising was noted in passing")
+    three = ThemeSettings(least=3)
+    answer = themed_answer("what did reviews say about bruising?", [*HITS, off], COVERAGE, embed, settings=three, on_topic={"a", "b", "c"})
+    assert answer is not None and {c.chunk.doc_id for c in answer.citations} == {"a", "b", "c"}
+    answer = themed_answer("what did reviews say about bruising?", [*HITS, off], COVERAGE, embed, settings=three)
+    assert answer is not None and "x" in {c.chunk.doc_id for c in answer.citations}
 
 
 def test_a_follow_up_is_about_its_new_aspect() -> None:
