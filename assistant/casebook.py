@@ -267,7 +267,16 @@ class Casebook:
     def _themed(self, question: str, result: SearchResult, filters: Filters, focus: str | None = None) -> Answer | None:
         coverage = self.retriever.coverage(question, result, filters, [h.doc_id for h in result.hits])
         on_topic = self.retriever.on_topic(result)
-        return themed_answer(question, result.hits, coverage, self.embedder.embed, filters, focus=focus, on_topic=on_topic)
+        return themed_answer(
+            question,
+            result.hits,
+            coverage,
+            self.embedder.embed,
+            filters,
+            focus=focus,
+            on_topic=on_topic,
+            complete=self.retriever.with_findings,
+        )
 
     def themed(self, question: str, filters: Filters = Filters()) -> Answer | None:
         """The themed answer to a question about a topic (findings and recommendations several

@@ -22,7 +22,7 @@ from __future__ import annotations
 import tomllib
 from collections import Counter, defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -348,6 +348,20 @@ class Retriever:
             firsts = [self.first(d) for d in dict.fromkeys(found) if self.first(d).kind == "case_review"]
             how = "reviews found for the question by their text (no NSPCC label matched it)"
         return firsts, how
+
+    def with_findings(self, hits: Sequence[ReviewHit]) -> list[ReviewHit]:
+        """``hits``, each review found only by its summary (what happened) completed with its learning
+        and recommendations, which a themed answer quotes: one call to the store."""
+        wanted = ("learning", "recommendations")
+        bare = [h.doc_id for h in hits if h.best.kind == "case_review" and not any(p.chunk.section in wanted for p in h.passages)]
+        if not bare:
+            return list(hits)
+        chunks = self.chunks_of(bare)
+        out = []
+        for h in hits:
+            extra = tuple(Hit(chunk=c, score=0.0) for c in chunks.get(h.doc_id, ()) if c.section in wanted) if h.doc_id in bare else ()
+            out.append(replace(h, passages=(*h.passages, *extra)) if extra else h)
+        return out
 
     def on_topic(self, result: SearchResult) -> frozenset[str] | None:
         """The found sources that are about the label the question is most likely about: those

@@ -6,8 +6,9 @@ found, still grounded by construction, without a language model:
 
 1. **Candidates.** The first ``sources`` retrieved sources, less those NSPCC labelled as about
    something else (``on_topic``: the reviews carrying the label the question is most likely about,
-   and sources no label describes), topped up in retrieval order to ``least``; from each, its
-   clauses that best match the question's words (``answer.QueryTerms``), a few per source.
+   and sources no label describes), topped up in retrieval order to ``least``; a review retrieval
+   found only by its summary is completed with its learning and recommendations (``complete``).
+   From each, its clauses that best match the question's words (``answer.QueryTerms``), a few.
 2. **About the question, by meaning.** Each clause is embedded with the question (or, for a
    follow-up, with its new aspect, the earlier topic weighing less); clauses below
    ``ThemeSettings.relevance`` are dropped, so a source that only shares a word is not cited.
@@ -143,12 +144,18 @@ def themed_answer(
     focus: str | None = None,
     settings: ThemeSettings | None = None,
     on_topic: Collection[str] | None = None,
+    complete: Callable[[list[ReviewHit]], list[ReviewHit]] | None = None,
 ) -> Answer | None:
     """The themed answer (see the module docstring), or None when it would rest on too few sources.
-    ``on_topic``: the sources (of ``hits``) judged to be about the question's topic; None: all."""
+    ``on_topic``: the sources (of ``hits``) judged to be about the question's topic; None: all.
+    ``complete``: adds a drawn review's learning and recommendations when retrieval found only its
+    summary (``Retriever.with_findings``)."""
     cfg = settings or ThemeSettings()
     query = QueryTerms.of(question if not focus else f"{focus} {question}")
-    points = [p for p in candidates(drawn_on(hits, on_topic, cfg), query, cfg.per_source) if kind_of(p)]
+    drawn = drawn_on(hits, on_topic, cfg)
+    if complete is not None:
+        drawn = complete(drawn)
+    points = [p for p in candidates(drawn, query, cfg.per_source) if kind_of(p)]
     if not points:
         return None
     probes = [question] if not focus else [question, focus]

@@ -43,13 +43,16 @@ GRID: dict[str, tuple[Any, ...]] = {
 
 def score(cb: Casebook, searched: list[tuple[dict[str, Any], Any, Any]], embed: Any, cfg: ThemeSettings) -> dict[str, float]:
     precision, recall, themed = [], [], []
+    complete = cb.retriever.with_findings
     for row, result, coverage in searched:
         if not in_scope(result, live_concern=safety_notice(row["question"]) is not None):
             precision.append(0.0)  # refused: nothing cited, as evals/synthesis.py counts it
             recall.append(0.0)
             themed.append(0.0)
             continue
-        answer = themed_answer(row["question"], result.hits, coverage, embed, settings=cfg, on_topic=cb.retriever.on_topic(result))
+        answer = themed_answer(
+            row["question"], result.hits, coverage, embed, settings=cfg, on_topic=cb.retriever.on_topic(result), complete=complete
+        )
         if answer is None:  # the plain answer: one point per source, top six
             cited = [h.best for h in result.hits[:6]]
             themes = 0

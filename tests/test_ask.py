@@ -99,6 +99,14 @@ def test_a_themed_answer_cites_the_reviews_about_the_label_read_first(cb: Casebo
     assert len(reviews) >= 3 and all("prescription drugs" in labels[d] for d in reviews)
 
 
+def test_reviews_found_by_what_happened_still_give_their_learning(cb: Casebook) -> None:
+    # The nearest passages of these reviews are their summaries (what happened to one child); the
+    # themed answer quotes their learning and recommendations, fetched for them.
+    answer = cb.ask("a baby with broken bones")
+    assert sum(1 for t in answer.themes if t.reviews >= 2) >= 2
+    assert all(c.chunk.section in ("learning", "recommendations") for c in answer.citations if c.chunk.kind == "case_review")
+
+
 @pytest.mark.parametrize("question", ["how do I bake sourdough bread?", "US border statistics", "football results this weekend"])
 def test_out_of_scope_is_refused(cb: Casebook, question: str) -> None:
     answer = cb.ask(question)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from dataclasses import replace
 
 from assistant.surfaces.render import answer_html, answer_markdown, theme_layout
 from assistant.themes import ThemeSettings, drawn_on, themed_answer
@@ -109,6 +110,25 @@ def test_themes_draw_on_the_sources_about_the_question_s_label_topped_up_from_th
     assert answer is not None and {c.chunk.doc_id for c in answer.citations} == {"a", "b", "c"}
     answer = themed_answer("what did reviews say about bruising?", [*HITS, off], COVERAGE, embed, settings=three)
     assert answer is not None and "x" in {c.chunk.doc_id for c in answer.citations}
+
+
+def test_a_review_found_by_its_summary_alone_is_completed_with_its_learning() -> None:
+    found = review("s", 2021, "unused", summary="A baby was bruised at home.")
+    summary_only = replace(found, passages=found.passages[:1])  # retrieval matched the summary alone
+    hits = [*HITS[:3], summary_only]
+    three = ThemeSettings(least=3)
+
+    def complete(drawn: list[ReviewHit]) -> list[ReviewHit]:
+        learning = review("s", 2021, "the bruise was not seen as a warning sign").passages
+        return [replace(h, passages=(*h.passages, *learning)) if h.doc_id == "s" else h for h in drawn]
+
+    question = "what did reviews say about bruising?"
+    without = themed_answer(question, hits, COVERAGE, embed, settings=three)
+    assert without is not None and "s" not in {c.chunk.doc_id for c in without.citations}  # a summary is no finding
+    answer = themed_answer(question, hits, COVERAGE, embed, settings=three, complete=complete)
+    assert answer is not None
+    cited = [c for c in answer.citations if c.chunk.doc_id == "s"]
+    assert [c.quote for c in cited] == ["the bruise was not seen as a warning sign"]
 
 
 def test_a_follow_up_is_about_its_new_aspect() -> None:
