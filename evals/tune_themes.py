@@ -3,12 +3,13 @@
     python -m evals.tune_themes
 
 Searches each tuning question once, then (unless Casebook refuses it: that counts as nothing cited,
-as in evals/synthesis.py) composes its themed answer under each setting of a small
-grid (embeddings memoised), and scores citation precision (of the case reviews cited), citation recall (over min(relevant, 8))
-and the share of answers with two multi-source themes, as evals/synthesis.py defines them, each as a
-share of its target (0.70, 0.60, 0.80; capped at 1) and averaged; between settings that meet every
-target, the widest margin on the tightest one wins. Prints each improvement and the
-grid's best; copying it into the defaults is a reviewed step. The sealed test split is never read.
+as in evals/synthesis.py) composes its themed answer under each setting of a small grid (embeddings
+memoised), and scores citation precision (of the case reviews cited), citation recall (over
+min(relevant, 8)) and the share of answers with two multi-source themes, as evals/synthesis.py
+defines them, each as a share of its target (0.70, 0.60, 0.80; capped at 1) and averaged; between
+settings that meet every target, the widest margin on the tightest one wins. Prints each improvement
+and the grid's best; copying it into the defaults is a reviewed step. The sealed test split is never
+read.
 Theme purity is not in the objective: the support judge is lexical, and grouping by meaning puts
 paraphrases together that it does not match (evals/synthesis.py reports it).
 """
