@@ -155,6 +155,8 @@ def themed_answer(
     drawn = drawn_on(hits, on_topic, cfg)
     if complete is not None:
         drawn = complete(drawn)
+        completed = {h.doc_id: h for h in drawn}
+        hits = [completed.get(h.doc_id, h) for h in hits]  # the answer's sources carry what it quotes
     points = [p for p in candidates(drawn, query, cfg.per_source) if kind_of(p)]
     if not points:
         return None

@@ -129,6 +129,8 @@ def test_a_review_found_by_its_summary_alone_is_completed_with_its_learning() ->
     assert answer is not None
     cited = [c for c in answer.citations if c.chunk.doc_id == "s"]
     assert [c.quote for c in cited] == ["the bruise was not seen as a warning sign"]
+    shown = {p.chunk.chunk_id for h in answer.sources for p in h.passages}
+    assert all(c.chunk.chunk_id in shown for c in answer.citations), "every quoted passage is among the answer's sources"
 
 
 def test_a_follow_up_is_about_its_new_aspect() -> None:
