@@ -19,7 +19,6 @@ them, ranked. Label vectors are computed once per model and label file and cache
 
 from __future__ import annotations
 
-import hashlib
 import heapq
 import math
 import tomllib
@@ -31,7 +30,7 @@ from pathlib import Path
 
 import numpy as np
 
-from vectorstore.embedder import Embedder
+from vectorstore.embedder import Embedder, cached_vectors, unit_vectors
 
 LABELS = Path(__file__).resolve().parents[1] / "prompts" / "labels.toml"
 
@@ -111,23 +110,16 @@ class LabelIndex:
         and leaving the name out cost the written-criteria set more than it gained: see the README.)"""
         if not self.texts:
             return np.zeros((0, 1), dtype=np.float32)
-        name = str(getattr(embedder, "name", type(embedder).__name__))
         flat = [t for texts in self.texts for t in texts]
-        key = hashlib.sha256("\n".join([name, "centroid", *flat]).encode()).hexdigest()[:16]
-        path = cache_dir / f"label-vectors-{key}.npy" if cache_dir else None
-        if path is not None and path.exists():
-            return np.load(path)
-        each = np.asarray(embedder.embed(flat), dtype=np.float32)
-        each /= np.linalg.norm(each, axis=1, keepdims=True) + 1e-12
-        starts = np.cumsum([0, *(len(texts) for texts in self.texts[:-1])])
-        vectors = np.add.reduceat(each, starts, axis=0)
-        vectors /= np.linalg.norm(vectors, axis=1, keepdims=True) + 1e-12
-        if path is not None:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            tmp = path.with_suffix(".tmp.npy")
-            np.save(tmp, vectors)
-            tmp.replace(path)  # atomic: a reader never sees half a file
-        return vectors
+
+        def centroids() -> np.ndarray:
+            each = unit_vectors(embedder, flat)
+            starts = np.cumsum([0, *(len(texts) for texts in self.texts[:-1])])
+            vectors = np.add.reduceat(each, starts, axis=0)
+            vectors /= np.linalg.norm(vectors, axis=1, keepdims=True) + 1e-12
+            return vectors
+
+        return cached_vectors(embedder, flat, cache_dir, "label", centroids)
 
     def by_meaning(self, vector: Sequence[float], top: int, floor: float) -> list[tuple[str, float]]:
         if not self.labels:

@@ -20,7 +20,7 @@ import hashlib
 import json
 import logging
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Protocol
@@ -34,6 +34,32 @@ class Embedder(Protocol):
     name: str
 
     def embed(self, texts: Sequence[str]) -> list[list[float]]: ...
+
+
+def unit_vectors(embedder: Embedder, texts: Sequence[str]) -> np.ndarray:
+    """The texts' vectors as one float32 array, each row scaled to length 1."""
+    each = np.asarray(embedder.embed(list(texts)), dtype=np.float32).reshape(len(texts), -1)
+    each /= np.linalg.norm(each, axis=1, keepdims=True) + 1e-12
+    return each
+
+
+def cached_vectors(
+    embedder: Embedder, texts: Sequence[str], cache_dir: Path | None, kind: str, make: Callable[[], np.ndarray]
+) -> np.ndarray:
+    """``make()``, kept on disk under ``cache_dir`` keyed on the model, ``kind`` and every text, so a
+    change to any of them computes afresh. Written atomically: a reader never sees half a file."""
+    name = str(getattr(embedder, "name", type(embedder).__name__))
+    key = hashlib.sha256("\n".join([name, kind, *texts]).encode()).hexdigest()[:16]
+    path = cache_dir / f"{kind}-vectors-{key}.npy" if cache_dir else None
+    if path is not None and path.exists():
+        return np.load(path)
+    vectors = make()
+    if path is not None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(".tmp.npy")
+        np.save(tmp, vectors)
+        tmp.replace(path)
+    return vectors
 
 
 def offline() -> None:
