@@ -26,7 +26,7 @@ from assistant.followup import needs_context, standalone, topic
 from assistant.generate import Generator, budget_sources, parse_llm
 from assistant.guard import guard, invents
 from assistant.reading import Reading, merged, read_question
-from assistant.refusal import in_scope, refusal
+from assistant.refusal import in_scope, reads_as, refusal
 from assistant.retrieve import Retriever, SearchResult, check_filters
 from assistant.safety import safety_notice
 from assistant.stats import collect_stats
@@ -217,7 +217,15 @@ class Casebook:
         result = self.retriever.search_scored(searched, THEMED_SOURCES, filters, named_sources=None if rewritten else named)
         focus = topic(question) if rewritten else None
         if not in_scope(result, live_concern=notice is not None):
-            answer = refusal(question, notice, filters, reviews=self._review_count(), years=self._years(), nearest=result.nearest_labels)
+            answer = refusal(
+                question,
+                notice,
+                filters,
+                reviews=self._review_count(),
+                years=self._years(),
+                nearest=result.nearest_labels,
+                reads_as=reads_as(result),
+            )
         else:
             themed = None if result.named else self._themed(searched, result, filters, focus or None)
             answer = themed or compose(searched, result.hits[:10], filters, named={n.doc_id for n in result.named})

@@ -3,15 +3,22 @@
 A question shares generic words with the collection easily ("child", "baby", "school", "dose"), so
 the similarity of its nearest passage alone cannot tell: "best pram for a newborn" is as close to a
 review about newborns as "off school roll" is to one about children missing education. The decision
-asks whether the question's *concept* is one the reviews are about, by meaning: how close the
-question comes to the nearest NSPCC topic label (each label described by its plain-English
-definition and phrasings, assistant/labels.py), together with its nearest passage. A question that
-names a safeguarding concept from the vocabulary (not merely a population such as "babies" or
-"teenagers"), or describes a live concern about a child, needs only a weak passage match; one that
-names a source in the collection (assistant/named.py) is answered from it.
+asks whether the question's *concept* is one the reviews are about, by meaning, and weighs two
+distances against each other: how close the question comes to the nearest NSPCC topic label (each
+label described by its plain-English definition and phrasings, assistant/labels.py), and how close
+it comes to examples of questions the reviews do not answer (assistant/scope.py: medical dosing,
+legal and benefits advice, everyday parenting, adult care, UK facts, …). A question is answerable
+when it is nearer a covered topic than the off-topic examples by at least a margin. Near-domain
+questions are close to a label ("care home fees" to "residential care"), but closer still to their
+off-topic kind; terse in-scope searches ("postcode street crews") are far from every label, but
+farther from the off-topic examples. A question that names a safeguarding concept from the
+vocabulary (not merely a population such as "babies" or "teenagers"), or describes a live concern
+about a child, needs only a weak passage match; one that names a source in the collection
+(assistant/named.py) is answered from it.
 
 Consumes a ``SearchResult``; produces the decision (``in_scope``) and the refusal ``Answer``, which
-names the nearest topics the collection does cover (wording from prompts/answer.toml).
+names the nearest topics the collection does cover and, when an off-topic kind is nearer than any
+topic, what the question reads as (wording from prompts/answer.toml).
 
 The constants were chosen on the tuning split of evals/datasets/generalise.jsonl (out-of-scope and
 in-scope questions) together with evals/datasets/cases.jsonl, by ``python -m evals.tune_refusal``;
@@ -24,15 +31,26 @@ from assistant.answer import templates
 from assistant.retrieve import SearchResult
 from records.types import Answer, Filters
 
-# Answer when  label_similarity + SIMILARITY_WEIGHT * similarity >= ANSWERABLE  (a logistic model's
-# boundary, fitted on the tuning split; since labels are read from their phrasings too, the nearest
-# label alone separates the split best and the passage's weight came out 0), or when the question
-# names a safeguarding concept or a live concern and its nearest passage reaches CONCEPT_FLOOR, or
-# when its nearest passage alone reaches STRONG_PASSAGE (a question about a particular review by name).
-SIMILARITY_WEIGHT = 0.0
-ANSWERABLE = 0.520
+# Answer when  label_similarity - OFF_TOPIC_WEIGHT * off_topic.similarity >= ANSWERABLE  (the
+# nearest label against the mean of the nearest off-topic examples, scope.NEAREST of them), or when
+# the question names a safeguarding concept or a live concern and its nearest passage reaches
+# CONCEPT_FLOOR, or when its nearest passage alone reaches STRONG_PASSAGE (a near paraphrase). Chosen on the
+# tuning split: among the settings that meet both rates, the one whose boundary can move furthest
+# without missing either, the boundary at the middle of that range.
+OFF_TOPIC_WEIGHT = 0.75
+ANSWERABLE = 0.195
 CONCEPT_FLOOR = 0.20
-STRONG_PASSAGE = 0.52
+STRONG_PASSAGE = 0.7
+
+
+def margin(result: SearchResult) -> float:
+    """How much nearer the question is to a topic the reviews cover than to what they do not."""
+    return result.label_similarity - OFF_TOPIC_WEIGHT * result.off_topic.similarity
+
+
+def reads_as(result: SearchResult) -> str:
+    """The off-topic kind a refusal names: only when the question is nearer it than any topic."""
+    return result.off_topic.kind if result.off_topic.similarity > result.label_similarity else ""
 
 
 def in_scope(result: SearchResult, *, live_concern: bool = False) -> bool:
@@ -41,7 +59,7 @@ def in_scope(result: SearchResult, *, live_concern: bool = False) -> bool:
         return False
     if result.named:  # "what did the Sutton review of Child X say about …": that review answers
         return True
-    if result.label_similarity + SIMILARITY_WEIGHT * result.similarity >= ANSWERABLE:
+    if margin(result) >= ANSWERABLE:
         return True
     if (result.concepts or live_concern) and result.similarity >= CONCEPT_FLOOR:
         return True
@@ -56,9 +74,14 @@ def refusal(
     reviews: int = 361,
     years: str = "2019–2025",
     nearest: tuple[str, ...] = (),
+    reads_as: str = "",
 ) -> Answer:
+    """``reads_as``: the kind of question the reviews do not answer that this one is nearest, when it
+    is nearer that than any topic they cover."""
     t = templates()["refusal"]
     text = t["text"].format(reviews=reviews, years=years)
+    if reads_as:
+        text += " " + t["reads_as"].format(kind=reads_as)
     if nearest:
         text += " " + t["nearest"].format(labels=", ".join(nearest))
     return Answer(question=question, text=text, refused=True, safety_notice=notice, citations=(), sources=(), filters=filters)

@@ -31,6 +31,7 @@ import numpy as np
 
 from assistant.labels import InferredLabel, LabelIndex, LabelSettings
 from assistant.named import SourceNames
+from assistant.scope import NOT_MEASURED, OffTopic, OffTopicIndex
 from records.errors import FilterError
 from records.text import phrase_form, stem, stems, tokens
 from records.types import AGE_BANDS, KINDS, NATIONS, OUTCOMES, Chunk, Coverage, Filters, Hit, NamedSource, ReviewHit
@@ -179,6 +180,7 @@ class SearchResult:
     inferred: tuple[InferredLabel, ...] = ()  # NSPCC labels the question is about, inferred
     label_similarity: float = 0.0  # cosine of the nearest NSPCC label (its definition and phrasings)
     nearest_labels: tuple[str, ...] = ()  # the three nearest labels by meaning
+    off_topic: OffTopic = NOT_MEASURED  # how near the examples of questions the reviews don't answer
     concepts: tuple[str, ...] = ()  # vocabulary groups naming a concept, not a population
     named: tuple[NamedSource, ...] = ()  # sources the question names ("the Sutton review of Child X")
 
@@ -204,6 +206,7 @@ class Retriever:
         self.doc_ids = catalog.doc_ids
         self.names = SourceNames(firsts)
         self.label_index = LabelIndex({c.doc_id: c.meta.keywords for c in firsts}, embedder, cache_dir)
+        self.off_topic = OffTopicIndex(embedder, cache_dir)
         self._positions: dict[str, np.ndarray] = {}
 
     @property
@@ -310,6 +313,7 @@ class Retriever:
             inferred=tuple(inferred),
             label_similarity=nearest[0][1] if nearest else 0.0,
             nearest_labels=tuple(label for label, _ in nearest[:NEAREST_LABELS]),
+            off_topic=self.off_topic.nearest(vectors[0]),
             concepts=tuple(g.name for g in groups if not g.population),
             named=sources,
         )

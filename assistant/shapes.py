@@ -11,7 +11,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from assistant.refusal import in_scope, margin, reads_as
 from assistant.retrieve import SearchResult
+from assistant.safety import safety_notice
 from records.types import Answer, Chunk, Citation, Coverage, Filters, NamedSource, ReviewHit, Theme
 
 
@@ -114,7 +116,20 @@ def search_dict(query: str, result: SearchResult) -> dict[str, Any]:
         "query": query,
         "inferred_labels": [{"label": i.label, "score": round(i.score, 4), "how": i.how} for i in result.inferred],
         "named_sources": [named_dict(n) for n in result.named],
+        "scope": scope_dict(query, result),
         "results": [source_dict(h) for h in result.hits],
+    }
+
+
+def scope_dict(query: str, result: SearchResult) -> dict[str, Any]:
+    """Why ``ask`` would answer or refuse this question (assistant/refusal.py): how near the nearest
+    NSPCC label and the nearest examples of questions the reviews don't answer are, and the margin."""
+    return {
+        "answerable": in_scope(result, live_concern=safety_notice(query) is not None),
+        "label_similarity": round(result.label_similarity, 4),
+        "off_topic_similarity": round(result.off_topic.similarity, 4),
+        "margin": round(margin(result), 4),
+        "reads_as": reads_as(result) or None,
     }
 
 

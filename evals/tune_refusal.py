@@ -1,87 +1,154 @@
-"""Choose the refusal constants (assistant/refusal.py) on the TUNING split only.
+"""Choose the refusal constants (assistant/refusal.py, assistant/scope.py) on the TUNING split only.
 
     python -m evals.tune_refusal
 
 For every tuning question of evals/datasets/generalise.jsonl (in scope and out of scope) and every
 case of evals/datasets/cases.jsonl, it records the nearest passage's cosine (``similarity``), the
-nearest NSPCC label's cosine (``label_similarity``), whether the question names a safeguarding
-concept, and whether it describes a live concern. A class-balanced logistic regression on the two
-similarities gives the ANSWERABLE boundary (as ``label_similarity + w × similarity``); a grid then
-chooses the boundary's offset, CONCEPT_FLOOR and STRONG_PASSAGE to maximise the worse of the refusal
-rate (out of scope) and the answer rate (in scope) on the tuning split plus the same on cases.jsonl.
-The sealed test split is not read. Prints the constants; copying them is a reviewed step.
+nearest NSPCC label's cosine (``label_similarity``), the question's cosine with every off-topic
+example (prompts/off_topic.toml), whether the question names a safeguarding concept, whether it
+describes a live concern, and whether it names a source. A grid then tries how many off-topic examples
+are averaged (``NEAREST``), their weight against the label, CONCEPT_FLOOR and STRONG_PASSAGE; for each
+it finds the boundaries (ANSWERABLE) at which the refusal rate (out of scope) and the answer rate (in
+scope) both reach TARGET on the tuning split and on cases.jsonl. Of the settings with such
+boundaries, the one with the widest range of them wins, and its boundary is the middle of that range:
+a boundary at the edge of what the tuning questions allow would be fitted to them. When no setting
+reaches the target, the best worse-of-the-two-rates wins. The sealed test split is not read. Prints
+the constants; copying them is a reviewed step.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from dataclasses import dataclass
 
 import numpy as np
 
 from assistant.casebook import Casebook
 from assistant.safety import safety_notice
+from assistant.scope import mean_of_nearest
 from evals.generalisation import GENERALISE
 from evals.run import load_cases, read_jsonl
 
+TARGET = 0.98  # the generalisation issue's figure, for both rates
+NEARESTS = (1, 3, 5, 8)
+WEIGHTS = (0.0, 0.5, 0.75, 1.0, 1.25)  # 0: the label's cosine alone, as before off-topic examples
+FLOORS = (0.2, 0.25, 0.3, 9.0)
+STRONGS = (0.52, 0.56, 0.6, 0.7, 9.0)  # 9.0: a passage alone never answers; ties go to the first
+BOUNDS = np.arange(-0.3, 0.7, 0.0025)
 
-def features(cb: Casebook) -> list[dict[str, Any]]:
+
+@dataclass(frozen=True)
+class Row:
+    refuse: bool
+    source: str  # "tuning" or "cases"
+    sim: float
+    lab: float
+    off: np.ndarray  # cosine with every off-topic example
+    concept: bool
+    named: bool
+
+
+@dataclass(frozen=True)
+class Choice:
+    nearest: int
+    weight: float
+    bound: float
+    floor: float
+    strong: float
+    width: float  # the range of boundaries meeting the target on both sets, over the score's spread (0: none)
+    worst: float  # the worse of the two rates on the tuning split, summed with the same on cases
+
+
+def features(cb: Casebook) -> list[Row]:
     items = [(r["refuse"], r["question"], "tuning") for r in read_jsonl(GENERALISE) if r["split"] == "tuning"]
     items += [(c.refuse, c.question, "cases") for c in load_cases() if c.corpus != "planted"]
+    retriever = cb.retriever
     out = []
     for refuse, question, source in items:
         res = cb.search_scored(question, 10)
-        concept = bool(res.concepts) or safety_notice(question) is not None
-        out.append({"refuse": refuse, "sim": res.similarity, "lab": res.label_similarity, "concept": concept, "source": source})
+        vector = retriever.embedder.embed([question])[0]
+        out.append(
+            Row(
+                refuse=refuse,
+                source=source,
+                sim=res.similarity,
+                lab=res.label_similarity,
+                off=retriever.off_topic.similarities(vector),
+                concept=bool(res.concepts) or safety_notice(question) is not None,
+                named=bool(res.named) and bool(res.hits),
+            )
+        )
     return out
 
 
-def logistic(rows: list[dict[str, Any]], steps: int = 4000, lr: float = 0.5) -> float:
-    """The weight of ``sim`` relative to ``lab`` in a class-balanced logistic regression."""
-    a = np.array([[r["sim"], r["lab"]] for r in rows])
-    y = np.array([0.0 if r["refuse"] else 1.0 for r in rows])
-    mu, sd = a.mean(0), a.std(0) + 1e-9
-    z = (a - mu) / sd
-    w, b = np.zeros(2), 0.0
-    cw = np.where(y == 1, 0.5 / y.mean(), 0.5 / (1 - y.mean()))
-    for _ in range(steps):
-        g = (1 / (1 + np.exp(-(z @ w + b))) - y) * cw
-        w -= lr * (z.T @ g / len(y) + 0.01 * w)
-        b -= lr * g.mean()
-    return float((w[0] / sd[0]) / (w[1] / sd[1]))
+def rates(rows: list[Row], answered: np.ndarray) -> tuple[float, float]:
+    """(out-of-scope refused, in-scope answered)."""
+    refuse = np.array([r.refuse for r in rows])
+    return float((~answered[refuse]).mean()), float(answered[~refuse].mean())
 
 
-def rates(rows: list[dict[str, Any]], weight: float, bound: float, floor: float, strong: float) -> tuple[float, float]:
-    def answer(r: dict[str, Any]) -> bool:
-        return r["lab"] + weight * r["sim"] >= bound or (r["concept"] and r["sim"] >= floor) or r["sim"] >= strong
+def choose(rows: list[Row]) -> Choice:
+    sim = np.array([r.sim for r in rows])
+    lab = np.array([r.lab for r in rows])
+    concept = np.array([r.concept for r in rows])
+    named = np.array([r.named for r in rows])
+    refuse = np.array([r.refuse for r in rows])
+    # Per set, the rows to refuse and the rows to answer; each boundary's rates are a mean over them.
+    sets = [(refuse & part, ~refuse & part) for part in (np.array([r.source == s for r in rows]) for s in ("tuning", "cases"))]
+    best: Choice | None = None
+    for nearest in NEARESTS:
+        off = np.array([mean_of_nearest(r.off, nearest) for r in rows])
+        for weight in WEIGHTS:
+            score = lab - weight * off
+            spread = float(score.std()) or 1.0  # widths compare across weights in units of the score's spread
+            above = score[None, :] >= BOUNDS[:, None]  # boundary × row
+            for floor in FLOORS:
+                for strong in STRONGS:
+                    answered = above | (named | (concept & (sim >= floor)) | (sim >= strong))[None, :]
+                    each = [np.minimum((~answered[:, out]).mean(1), answered[:, keep].mean(1)) for out, keep in sets]
+                    met = [bool(x) for x in np.all([e >= TARGET for e in each], axis=0)]
+                    choice = _choice(nearest, weight, floor, strong, met, [float(x) for x in sum(each)], spread)
+                    if best is None or (choice.width, choice.worst) > (best.width, best.worst):
+                        best = choice
+    assert best is not None
+    return best
 
-    out_ = [r for r in rows if r["refuse"]]
-    in_ = [r for r in rows if not r["refuse"]]
-    return sum(not answer(r) for r in out_) / len(out_), sum(answer(r) for r in in_) / len(in_)
+
+def _choice(nearest: int, weight: float, floor: float, strong: float, met: list[bool], worst: list[float], spread: float) -> Choice:
+    """The middle of the longest run of boundaries that meet the target, else the best boundary."""
+    run, longest, end = 0, 0, -1
+    for i, ok in enumerate(met):
+        run = run + 1 if ok else 0
+        if run > longest:
+            longest, end = run, i
+    if longest:
+        start = end - longest + 1
+        middle = float((BOUNDS[start] + BOUNDS[end]) / 2)
+        width = float(BOUNDS[end] - BOUNDS[start]) / spread
+        return Choice(nearest, weight, round(middle, 4), floor, strong, width, max(worst[start : end + 1]))
+    i = int(np.argmax(worst))
+    return Choice(nearest, weight, round(float(BOUNDS[i]), 4), floor, strong, 0.0, worst[i])
+
+
+def answered(rows: list[Row], c: Choice) -> np.ndarray:
+    def answer(r: Row) -> bool:
+        margin = r.lab - c.weight * mean_of_nearest(r.off, c.nearest)
+        return r.named or margin >= c.bound or (r.concept and r.sim >= c.floor) or r.sim >= c.strong
+
+    return np.array([answer(r) for r in rows])
 
 
 def main() -> None:
     cb = Casebook()
     cb.ensure_indexed()
     rows = features(cb)
-    # A nearer passage never argues for refusing: a negative fitted weight (the phrasings' label
-    # vectors separate the tuning split almost alone, and the fit then leans on noise) is taken as 0.
-    weight = max(0.0, logistic([r for r in rows if r["source"] == "tuning"]))
-    best: tuple[float, float, float, float] | None = None
-    best_score = -1.0
-    for bound in np.arange(0.35, 0.70, 0.0025):
-        for floor in (0.2, 0.25, 0.3, 0.35, 0.4, 9.0):
-            for strong in (0.5, 0.52, 0.54, 0.56, 0.58, 0.6, 9.0):
-                t = rates([r for r in rows if r["source"] == "tuning"], weight, bound, floor, strong)
-                c = rates([r for r in rows if r["source"] == "cases"], weight, bound, floor, strong)
-                if min(t) + min(c) > best_score + 1e-9:
-                    best_score, best = min(t) + min(c), (weight, float(bound), floor, strong)
-    assert best is not None
-    weight, bound, floor, strong = best
-    tuning = rates([r for r in rows if r["source"] == "tuning"], *best)
-    cases = rates([r for r in rows if r["source"] == "cases"], *best)
-    print(f"SIMILARITY_WEIGHT = {weight:.3f}\nANSWERABLE = {bound:.3f}\nCONCEPT_FLOOR = {floor}\nSTRONG_PASSAGE = {strong}")
-    print(f"tuning split: refused {tuning[0]:.3f} of out-of-scope, answered {tuning[1]:.3f} of in-scope")
-    print(f"cases.jsonl: refused {cases[0]:.3f} of out-of-scope, answered {cases[1]:.3f} of the rest")
+    c = choose(rows)
+    print(f"scope.NEAREST = {c.nearest}\nOFF_TOPIC_WEIGHT = {c.weight}\nANSWERABLE = {c.bound:.4f}")
+    print(f"CONCEPT_FLOOR = {c.floor}\nSTRONG_PASSAGE = {c.strong}")
+    print(f"boundaries meeting {TARGET:.0%} on both sets: a range {c.width:.3f} of the score's standard deviation wide")
+    for source in ("tuning", "cases"):
+        part = [r for r in rows if r.source == source]
+        refused, kept = rates(part, answered(part, c))
+        print(f"{source}: refused {refused:.3f} of out-of-scope, answered {kept:.3f} of in-scope")
 
 
 if __name__ == "__main__":

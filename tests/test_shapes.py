@@ -189,3 +189,25 @@ def test_feedback_is_appended_as_json_lines(tmp_path: Path) -> None:
         {"n": 1, "source_id": CHUNK.doc_id, "title": "2021 – Leeds – Child Dan", "quote": QUOTE, "chunk_id": CHUNK.chunk_id}
     ]
     assert read_feedback(tmp_path / "none.jsonl") == []
+
+
+def test_search_json_says_why_ask_would_answer_or_refuse() -> None:
+    from assistant.refusal import ANSWERABLE, OFF_TOPIC_WEIGHT
+    from assistant.retrieve import SearchResult
+    from assistant.scope import OffTopic
+    from assistant.shapes import search_dict
+
+    hits = [source(CHUNK)]
+    near = SearchResult(hits=hits, similarity=0.3, vocabulary=(), label_similarity=0.3, off_topic=OffTopic(0.6, "benefits and money"))
+    data = json.loads(json.dumps(search_dict("child benefit rates", near)))
+    assert set(data) == {"query", "inferred_labels", "named_sources", "scope", "results"}
+    assert data["scope"] == {
+        "answerable": False,
+        "label_similarity": 0.3,
+        "off_topic_similarity": 0.6,
+        "margin": round(0.3 - OFF_TOPIC_WEIGHT * 0.6, 4),
+        "reads_as": "benefits and money",
+    }
+    far = SearchResult(hits=hits, similarity=0.3, vocabulary=(), label_similarity=0.6, off_topic=OffTopic(0.2, "benefits and money"))
+    scope = search_dict("bruising in babies", far)["scope"]
+    assert scope["answerable"] is (0.6 - OFF_TOPIC_WEIGHT * 0.2 >= ANSWERABLE) is True and scope["reads_as"] is None
