@@ -178,7 +178,7 @@ class SearchResult:
     similarity: float  # cosine of the best dense passage for the question as asked
     vocabulary: tuple[str, ...]  # the vocabulary groups and NSPCC labels the question used
     inferred: tuple[InferredLabel, ...] = ()  # NSPCC labels the question is about, inferred
-    label_similarity: float = 0.0  # cosine of the nearest NSPCC label (its definition and phrasings)
+    label_similarity: float = 0.0  # cosine of the nearest NSPCC label (its definition and phrasings), in the index or not
     nearest_labels: tuple[str, ...] = ()  # the three nearest labels by meaning
     off_topic: OffTopic = NOT_MEASURED  # how near the examples of questions the reviews don't answer
     concepts: tuple[str, ...] = ()  # vocabulary groups naming a concept, not a population
@@ -311,7 +311,7 @@ class Retriever:
             similarity=similarity,
             vocabulary=(*(g.name for g in groups), *sorted(named)),
             inferred=tuple(inferred),
-            label_similarity=nearest[0][1] if nearest else 0.0,
+            label_similarity=self.label_index.topic_similarity(vectors[0], nearest[0][1] if nearest else 0.0),
             nearest_labels=tuple(label for label, _ in nearest[:NEAREST_LABELS]),
             off_topic=self.off_topic.nearest(vectors[0]),
             concepts=tuple(g.name for g in groups if not g.population),

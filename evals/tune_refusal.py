@@ -55,6 +55,7 @@ class Choice:
     floor: float
     strong: float
     width: float  # the range of boundaries meeting the target on both sets, over the score's spread (0: none)
+    span: float  # the same range in the score's own units
     worst: float  # the worse of the two rates on the tuning split, summed with the same on cases
 
 
@@ -123,10 +124,10 @@ def _choice(nearest: int, weight: float, floor: float, strong: float, met: list[
     if longest:
         start = end - longest + 1
         middle = float((BOUNDS[start] + BOUNDS[end]) / 2)
-        width = float(BOUNDS[end] - BOUNDS[start]) / spread
-        return Choice(nearest, weight, round(middle, 4), floor, strong, width, max(worst[start : end + 1]))
+        span = float(BOUNDS[end] - BOUNDS[start])
+        return Choice(nearest, weight, round(middle, 4), floor, strong, span / spread, span, max(worst[start : end + 1]))
     i = int(np.argmax(worst))
-    return Choice(nearest, weight, round(float(BOUNDS[i]), 4), floor, strong, 0.0, worst[i])
+    return Choice(nearest, weight, round(float(BOUNDS[i]), 4), floor, strong, 0.0, 0.0, worst[i])
 
 
 def answered(rows: list[Row], c: Choice) -> np.ndarray:
@@ -144,7 +145,7 @@ def main() -> None:
     c = choose(rows)
     print(f"scope.NEAREST = {c.nearest}\nOFF_TOPIC_WEIGHT = {c.weight}\nANSWERABLE = {c.bound:.4f}")
     print(f"CONCEPT_FLOOR = {c.floor}\nSTRONG_PASSAGE = {c.strong}")
-    print(f"boundaries meeting {TARGET:.0%} on both sets: a range {c.width:.3f} of the score's standard deviation wide")
+    print(f"boundaries meeting {TARGET:.0%} on both sets: a range {c.width:.3f} of the score's standard deviation wide ({c.span:.4f})")
     for source in ("tuning", "cases"):
         part = [r for r in rows if r.source == source]
         refused, kept = rates(part, answered(part, c))

@@ -59,3 +59,19 @@ def test_the_passages_nearest_the_question_reorder_the_labels_taken_by_meaning(t
     with_evidence = index.infer(by_meaning, nearest, LabelSettings(evidence_weight=0.25, evidence_top=2))
     assert [i.label for i in with_evidence] == ["bruises", "fractures"]
     assert with_evidence[0].score == pytest.approx(0.58 + 0.25 * 0.65)
+
+
+def test_labels_no_document_carries_still_describe_the_domain(tmp_path: Path) -> None:
+    # An index of users' own documents alone carries no NSPCC label; the refusal decision still
+    # measures a question against every label the file describes.
+    embedder = FakeEmbedder()
+    described = load_label_texts()
+    alone = LabelIndex({"my-notes": []}, embedder, tmp_path)
+    assert alone.labels == [] and alone.absent_vectors.shape[0] == len(described)
+    phrasing = described["fractures"].phrasings[0]
+    q = embedder.embed([phrasing])[0]
+    assert alone.topic_similarity(q, 0.0) > 0.3
+    # With every described label carried, nothing is absent and the nearest carried label decides.
+    full = LabelIndex({f"doc-{i}": [label] for i, label in enumerate(described)}, embedder, tmp_path)
+    assert full.absent_vectors.shape[0] == 0
+    assert full.topic_similarity(q, 0.42) == 0.42
