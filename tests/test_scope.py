@@ -3,13 +3,13 @@ them; and the example file itself, which must stay independent of the evaluation
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import numpy as np
 import pytest
 
 from assistant.scope import Example, OffTopicIndex, load_examples, mean_of_nearest
+from evals.run import read_jsonl
 from tests.helpers.fakes import FakeEmbedder
 
 DATASETS = Path(__file__).resolve().parents[1] / "evals" / "datasets"
@@ -68,14 +68,7 @@ def test_the_example_file_covers_the_near_domain_kinds() -> None:
 
 
 def _questions(path: Path) -> set[str]:
-    out = set()
-    for line in path.read_text(encoding="utf-8").splitlines():
-        if line.strip():
-            row = json.loads(line)
-            for key in ("question", "text"):
-                if isinstance(row.get(key), str):
-                    out.add(" ".join(row[key].lower().split()))
-    return out
+    return {" ".join(row[key].lower().split()) for row in read_jsonl(path) for key in ("question", "text") if isinstance(row.get(key), str)}
 
 
 def test_no_evaluation_question_is_copied_into_the_examples() -> None:
