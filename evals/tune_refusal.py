@@ -87,24 +87,27 @@ def rates(rows: list[Row], answered: np.ndarray) -> tuple[float, float]:
     return float((~answered[refuse]).mean()), float(answered[~refuse].mean())
 
 
-def choose(rows: list[Row]) -> Choice:
+def answered_at(rows: list[Row], nearest: int, weight: float, floor: float, strong: float, bounds: np.ndarray) -> np.ndarray:
+    """assistant/refusal.py's ``in_scope`` for every row at every boundary: a boundary × row array."""
     sim = np.array([r.sim for r in rows])
-    lab = np.array([r.lab for r in rows])
-    concept = np.array([r.concept for r in rows])
-    named = np.array([r.named for r in rows])
+    score = np.array([r.lab - weight * mean_of_nearest(r.off, nearest) for r in rows])
+    other = np.array([r.named for r in rows]) | (np.array([r.concept for r in rows]) & (sim >= floor)) | (sim >= strong)
+    return (score[None, :] >= bounds[:, None]) | other[None, :]
+
+
+def choose(rows: list[Row]) -> Choice:
     refuse = np.array([r.refuse for r in rows])
+    lab = np.array([r.lab for r in rows])
     # Per set, the rows to refuse and the rows to answer; each boundary's rates are a mean over them.
     sets = [(refuse & part, ~refuse & part) for part in (np.array([r.source == s for r in rows]) for s in ("tuning", "cases"))]
     best: Choice | None = None
     for nearest in NEARESTS:
         off = np.array([mean_of_nearest(r.off, nearest) for r in rows])
         for weight in WEIGHTS:
-            score = lab - weight * off
-            spread = float(score.std()) or 1.0  # widths compare across weights in units of the score's spread
-            above = score[None, :] >= BOUNDS[:, None]  # boundary × row
+            spread = float((lab - weight * off).std()) or 1.0  # widths compare across weights in units of the score's spread
             for floor in FLOORS:
                 for strong in STRONGS:
-                    answered = above | (named | (concept & (sim >= floor)) | (sim >= strong))[None, :]
+                    answered = answered_at(rows, nearest, weight, floor, strong, BOUNDS)
                     each = [np.minimum((~answered[:, out]).mean(1), answered[:, keep].mean(1)) for out, keep in sets]
                     met = [bool(x) for x in np.all([e >= TARGET for e in each], axis=0)]
                     choice = _choice(nearest, weight, floor, strong, met, [float(x) for x in sum(each)], spread)
@@ -130,14 +133,6 @@ def _choice(nearest: int, weight: float, floor: float, strong: float, met: list[
     return Choice(nearest, weight, round(float(BOUNDS[i]), 4), floor, strong, 0.0, 0.0, worst[i])
 
 
-def answered(rows: list[Row], c: Choice) -> np.ndarray:
-    def answer(r: Row) -> bool:
-        margin = r.lab - c.weight * mean_of_nearest(r.off, c.nearest)
-        return r.named or margin >= c.bound or (r.concept and r.sim >= c.floor) or r.sim >= c.strong
-
-    return np.array([answer(r) for r in rows])
-
-
 def main() -> None:
     cb = Casebook()
     cb.ensure_indexed()
@@ -148,7 +143,7 @@ def main() -> None:
     print(f"boundaries meeting {TARGET:.0%} on both sets: a range {c.width:.3f} of the score's standard deviation wide ({c.span:.4f})")
     for source in ("tuning", "cases"):
         part = [r for r in rows if r.source == source]
-        refused, kept = rates(part, answered(part, c))
+        refused, kept = rates(part, answered_at(part, c.nearest, c.weight, c.floor, c.strong, np.array([c.bound]))[0])
         print(f"{source}: refused {refused:.3f} of out-of-scope, answered {kept:.3f} of in-scope")
 
 
