@@ -26,6 +26,7 @@ MAX_POINTS = 6
 NAMED_POINTS = 4  # a named source's own points, when the question asks for no part in particular
 MAX_NAMED_PART = 12  # …and when it asks for one ("what did it recommend?"): all of them, up to this
 MAX_RELATED = 3  # other reviews shown after a named source's points
+LITTLE_NEAREST = 3  # sources named as the nearest when none speaks to the question
 MAX_QUOTE_CHARS = 320
 GROUP_SIMILARITY = 0.34
 # Markers that open a part of a review; a quote starts after them.
@@ -340,3 +341,24 @@ def compose(question: str, hits: Sequence[ReviewHit], filters: Filters = Filters
             template = t["point"].get(first.chunk.section if first.chunk.kind == "case_review" else "other", t["point"]["other"])
             sentences.append(template.format(heading=first.chunk.display_heading, quote=first.quote, marker=markers[group[0]]))
     return cited_answer(question, sentences, citations, hits, filters)
+
+
+def little_answer(question: str, hits: Sequence[ReviewHit], filters: Filters, nearest_labels: Sequence[str] = ()) -> Answer:
+    """No passage in the collection speaks to the question: say so plainly, and name the nearest
+    sources as the nearest, quoting none of them (a quote would read as an answer)."""
+    t = templates()["little"]
+    lines = [str(t["text"])]
+    if nearest_labels:
+        lines.append(str(t["labels"].format(labels=", ".join(nearest_labels))))
+    if hits:
+        lines.append(str(t["nearest"].format(sources="; ".join(h.best.display_heading for h in hits[:LITTLE_NEAREST]))))
+    return Answer(
+        question=question,
+        text="\n".join(lines),
+        refused=False,
+        safety_notice=None,
+        citations=(),
+        sources=tuple(hits[:LITTLE_NEAREST]),
+        filters=filters,
+        little=True,
+    )

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from assistant import trainer
-from assistant.answer import compose, overview_line, years_span
+from assistant.answer import compose, little_answer, overview_line, years_span
 from assistant.counting import MAX_LISTED, candidates_answer, count_answer
 from assistant.feedback import record_feedback
 from assistant.followup import needs_context, standalone, topic
@@ -27,6 +27,7 @@ from assistant.generate import Generator, budget_sources, parse_llm
 from assistant.guard import guard, invents
 from assistant.reading import Reading, merged, read_question
 from assistant.refusal import in_scope, reads_as, refusal
+from assistant.relevance import RelevanceModel, load_model
 from assistant.retrieve import Retriever, SearchResult, check_filters
 from assistant.safety import safety_notice
 from assistant.stats import collect_stats
@@ -169,6 +170,11 @@ class Casebook:
             return self._generator
 
     @property
+    def relevance(self) -> RelevanceModel:
+        """The relevance stage's model: the packaged one, or the file ``settings.relevance_model`` names."""
+        return load_model(Path(self.settings.relevance_model)) if self.settings.relevance_model else load_model()
+
+    @property
     def judge(self) -> OverlapJudge:
         if self._judge is None:
             self._judge = OverlapJudge(self.embedder)
@@ -226,13 +232,16 @@ class Casebook:
                 nearest=result.nearest_labels,
                 reads_as=reads_as(result),
             )
+        elif result.named:
+            answer = compose(searched, result.hits[:10], filters, named={n.doc_id for n in result.named})
         else:
-            themed = None if result.named else self._themed(searched, result, filters, focus or None)
-            answer = themed or compose(searched, result.hits[:10], filters, named={n.doc_id for n in result.named})
+            answer = self._themed(searched, result, filters, focus or None) or self._little(question, result, filters, notice)
+        if not answer.refused and not answer.little:
             if self.llm.backend != "extractive":
                 # "headlines": a themed answer keeps its structure and the model words its headlines only.
-                headlines = themed is not None and self.settings.llm_style == "headlines"
+                headlines = bool(answer.themes) and self.settings.llm_style == "headlines"
                 answer = self._headlines(searched, answer) if headlines else self._generative(searched, answer, on_token)
+        if not answer.refused:
             answer = replace(answer, question=question, safety_notice=notice)
         return replace(
             answer,
@@ -274,7 +283,7 @@ class Casebook:
 
     def _themed(self, question: str, result: SearchResult, filters: Filters, focus: str | None = None) -> Answer | None:
         coverage = self.retriever.coverage(question, result, filters, [h.doc_id for h in result.hits])
-        on_topic = self.retriever.on_topic(result)
+        topic = self.retriever.topic(question, result)
         return themed_answer(
             question,
             result.hits,
@@ -282,9 +291,27 @@ class Casebook:
             self.embedder.embed,
             filters,
             focus=focus,
-            on_topic=on_topic,
+            on_topic=topic.on_label,
             complete=self.retriever.with_findings,
+            topic=topic,
+            model=self.relevance,
         )
+
+    def _little(self, question: str, result: SearchResult, filters: Filters, notice: str | None) -> Answer:
+        """No passage speaks to the question. When it also reads as a kind of question the reviews do
+        not answer, that is a refusal; otherwise the answer says the collection has little on it and
+        names the nearest reviews as such, quoting nothing."""
+        if reads_as(result) and notice is None:
+            return refusal(
+                question,
+                notice,
+                filters,
+                reviews=self._review_count(),
+                years=self._years(),
+                nearest=result.nearest_labels,
+                reads_as=reads_as(result),
+            )
+        return little_answer(question, result.hits, filters, result.nearest_labels)
 
     def themed(self, question: str, filters: Filters = Filters()) -> Answer | None:
         """The themed answer to a question about a topic (findings and recommendations several

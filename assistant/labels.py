@@ -127,6 +127,13 @@ class LabelIndex:
         absent = [(label, *text.texts) for label, text in sorted(described.items()) if label not in self.docs_of]
         self.absent_vectors = _centroids(absent, embedder, cache_dir)
 
+    def vector(self, label: str) -> np.ndarray | None:
+        """A label's unit vector (its name, definition and phrasings), or None for a label not here."""
+        try:
+            return self.vectors[self.labels.index(label)]
+        except ValueError:
+            return None
+
     def topic_similarity(self, vector: Sequence[float], nearest: float) -> float:
         """The cosine of the nearest label, carried by the index or only described; ``nearest``: that
         of the nearest label the index carries (``by_meaning``'s first), already computed."""

@@ -9,21 +9,23 @@ found, still grounded by construction, without a language model:
    and sources no label describes), topped up in retrieval order to ``least``; a review retrieval
    found only by its summary is completed with its learning and recommendations (``complete``).
    From each, its clauses that best match the question's words (``answer.QueryTerms``), a few.
-2. **About the question, by meaning.** Each clause is embedded with the question (or, for a
-   follow-up, with its new aspect, the earlier topic weighing less); clauses below
-   ``ThemeSettings.relevance`` are dropped, so a source that only shares a word is not cited.
+2. **About what was asked.** The relevance stage (assistant/relevance.py) scores each clause with
+   the probability that a practitioner would judge it on the question (meaning, words, section, and
+   detectors for general practice points, boilerplate, fragments and web text); only clauses at or
+   above its ``keep`` threshold are quoted. A follow-up's clauses must also be near its new aspect.
 3. **Themes.** Clauses of one kind (findings: learning and what happened; recommendations) are
    grouped greedily by meaning, most relevant first: a clause joins the first theme whose seed it
-   is close to (cosine ≥ ``group``) and that has no clause of its source yet. A theme's headline
-   is its most central clause, verbatim.
+   is close to (cosine ≥ ``group``) and that has no clause of its source yet. A theme is headed by
+   its most relevant clause, verbatim, and only when that clause reaches the stage's ``head``
+   threshold; at most the stage's ``most`` quotes in all.
 4. **Order and wording.** Themes by how many sources support them; a theme resting on one review
    says so. Every source in a theme is cited on a line of its own with its own clause, so each
    line can be checked against the one source it cites. The opening line says how many reviews in the whole collection discuss the topic
    (``Coverage``, counted by the retriever) and how they were counted.
 
 Consumes ``ReviewHit`` records, a ``Coverage``, and an ``embed`` function (the Embedder's); produces
-an ``Answer`` with ``themes`` and ``coverage`` set, or None when fewer than ``min_sources`` sources
-have a relevant clause (the caller then composes the plain answer). Wording: prompts/answer.toml [themes].
+an ``Answer`` with ``themes`` and ``coverage`` set, or None when no clause speaks to the question
+(the caller then says the collection has little on it). Wording: prompts/answer.toml [themes].
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from assistant.answer import Point, QueryTerms, cited_answer, clause_points, templates, years_span
+from assistant.relevance import Clause, RelevanceModel, Topic, load_model, score
 from records.types import Answer, Citation, Coverage, Filters, ReviewHit, Theme
 
 Embed = Callable[[Sequence[str]], list[list[float]]]
@@ -41,23 +44,16 @@ Embed = Callable[[Sequence[str]], list[list[float]]]
 
 @dataclass(frozen=True)
 class ThemeSettings:
-    # Chosen on the tuning split by evals/tune_themes.py (citation precision over the case reviews
-    # cited, recall and themed share against the synthesis targets); the README gives the figures on
-    # both splits. Since themes draw only on the sources about the question's label, more of them can
-    # be drawn on: 10 sources topped up to 6 scored precision 0.77, recall 0.70 (the grid's widest
-    # margin, 9 sources with per_source 4 and no floors, was 0.002 better). The floors are kept at
-    # 0.1 and 0.35 rather than the grid's 0 and 0.3, so a clause that hardly touches the question is
-    # not quoted, and a one-source theme needs 0.2 as before.
+    # Chosen on the tuning split by evals/tune_themes.py (sources, least, per_source, group). Which
+    # clauses may be quoted is the relevance stage's decision (assistant/relevance.py and its
+    # thresholds in assistant/relevance.toml, fitted to practitioners' judgements of the tuning
+    # split's passages), not a cosine floor here.
     sources: int = 10  # sources whose clauses are considered, in retrieval order
     least: int = 6  # … topped up to this many from the ranking when too few of them are on the topic
-    per_source: int = 3  # candidate clauses per source (by word match) sent to the embedder; 4 scored
-    # about 0.002 higher on the tuning objective but costs ~40 ms per answer
-    relevance: float = 0.1  # cosine with the question a clause needs to be used at all
-    alone: float = 0.2  # … and to stand as a theme no other source makes
+    per_source: int = 5  # candidate clauses per source (by word match) the relevance stage scores
     group: float = 0.35  # cosine with a theme's seed clause to join the theme
-    focus_weight: float = 0.7  # a follow-up's new aspect against the earlier topic
     focus_floor: float = 0.3  # cosine with the new aspect a follow-up's clause needs
-    min_sources: int = 3  # fewer relevant sources than this get the plain answer (one point each)
+    min_sources: int = 1  # sources with a clause on the question needed for a themed answer
     findings: int = 4  # themes shown of each kind
     recommendations: int = 3
 
@@ -126,13 +122,25 @@ def group(members: list[_Member], threshold: float) -> list[list[_Member]]:
     return groups
 
 
-def central(g: list[_Member]) -> _Member:
-    """The member closest to all the others (the most relevant one when there are two or fewer)."""
-    if len(g) <= 2:
-        return max(g, key=lambda m: m.relevance)
-    vectors = np.stack([m.vector for m in g])
-    sims = vectors @ vectors.T
-    return g[int(np.argmax(sims.sum(axis=1)))]
+def pool(
+    question: str,
+    hits: Sequence[ReviewHit],
+    cfg: ThemeSettings,
+    *,
+    focus: str | None = None,
+    on_topic: Collection[str] | None = None,
+    complete: Callable[[list[ReviewHit]], list[ReviewHit]] | None = None,
+) -> tuple[list[ReviewHit], list[Point]]:
+    """The clauses a themed answer may quote (findings and recommendations of the sources drawn on,
+    a few per source by word match), and ``hits`` with each drawn review completed with what it is
+    quoted from."""
+    query = QueryTerms.of(question if not focus else f"{focus} {question}")
+    drawn = drawn_on(hits, on_topic, cfg)
+    if complete is not None:
+        drawn = complete(drawn)
+        completed = {h.doc_id: h for h in drawn}
+        hits = [completed.get(h.doc_id, h) for h in hits]  # the answer's sources carry what it quotes
+    return list(hits), [p for p in candidates(drawn, query, cfg.per_source) if kind_of(p)]
 
 
 def themed_answer(
@@ -145,41 +153,52 @@ def themed_answer(
     settings: ThemeSettings | None = None,
     on_topic: Collection[str] | None = None,
     complete: Callable[[list[ReviewHit]], list[ReviewHit]] | None = None,
+    topic: Topic | None = None,
+    model: RelevanceModel | None = None,
 ) -> Answer | None:
-    """The themed answer (see the module docstring), or None when it would rest on too few sources.
+    """The themed answer (see the module docstring), or None when no clause speaks to the question.
     ``on_topic``: the sources (of ``hits``) judged to be about the question's topic; None: all.
     ``complete``: adds a drawn review's learning and recommendations when retrieval found only its
-    summary (``Retriever.with_findings``)."""
+    summary (``Retriever.with_findings``). ``topic`` and ``model``: the relevance stage's view of
+    the question and its model (assistant/relevance.py)."""
     cfg = settings or ThemeSettings()
-    query = QueryTerms.of(question if not focus else f"{focus} {question}")
-    drawn = drawn_on(hits, on_topic, cfg)
-    if complete is not None:
-        drawn = complete(drawn)
-        completed = {h.doc_id: h for h in drawn}
-        hits = [completed.get(h.doc_id, h) for h in hits]  # the answer's sources carry what it quotes
-    points = [p for p in candidates(drawn, query, cfg.per_source) if kind_of(p)]
+    model = model or load_model()
+    topic = topic or Topic(expanded=question, on_label=None if on_topic is None else frozenset(on_topic))
+    hits, points = pool(question, hits, cfg, focus=focus, on_topic=on_topic, complete=complete)
     if not points:
         return None
     probes = [question] if not focus else [question, focus]
     vectors = _unit(embed([*probes, *(p.quote for p in points)]))
     clause_vectors = vectors[len(probes) :]
-    relevance = clause_vectors @ vectors[0]
-    if focus:
-        on_focus = clause_vectors @ vectors[1]
-        relevance = np.where(on_focus >= cfg.focus_floor, cfg.focus_weight * on_focus + (1 - cfg.focus_weight) * relevance, 0.0)
-    members = [
-        _Member(p, float(r), v) for p, r, v in zip(points, relevance, clause_vectors, strict=True) if r >= cfg.relevance and kind_of(p)
-    ]
+    rank = {h.doc_id: i for i, h in enumerate(hits)}
+    clauses = [Clause(p.quote, p.section, p.chunk.kind, p.hit.doc_id, rank.get(p.hit.doc_id, 20)) for p in points]
+    relevance = score(question, topic, clauses, clause_vectors, vectors[0], model)
+    if focus:  # a follow-up's clause must also be about its new aspect
+        relevance = np.where(clause_vectors @ vectors[1] >= cfg.focus_floor, relevance, 0.0)
+    members = [_Member(p, float(r), v) for p, r, v in zip(points, relevance, clause_vectors, strict=True) if r >= model.keep]
     if len({m.point.hit.doc_id for m in members}) < cfg.min_sources:
         return None
 
     chosen: list[tuple[str, list[_Member]]] = []
     for kind, most in (("finding", cfg.findings), ("recommendation", cfg.recommendations)):
         groups = group([m for m in members if kind_of(m.point) == kind], cfg.group)
-        groups = [g for g in groups if len(g) > 1 or g[0].relevance >= cfg.alone]
-        groups.sort(key=lambda g: (-len(g), -max(m.relevance for m in g)))
+        groups = [g for g in groups if g[0].relevance >= model.head]  # headed by a clause on the question
+        groups.sort(key=lambda g: (-len(g), -g[0].relevance))
         chosen.extend((kind, g) for g in groups[:most])
+    chosen = capped(chosen, model.most)  # what a reader can take in: precision over volume
+    if not chosen:
+        return None
     return _write(question, hits, coverage, chosen, filters, focus, cfg)
+
+
+def capped(chosen: list[tuple[str, list[_Member]]], most: int) -> list[tuple[str, list[_Member]]]:
+    """At most ``most`` quotes in all, as many themes as possible headed first: every theme keeps its
+    headline, then the themes' other sources fill what is left, most relevant first."""
+    chosen = chosen[:most]
+    room = most - len(chosen)
+    rest = sorted(((m.relevance, i, m) for i, (_, g) in enumerate(chosen) for m in g[1:]), key=lambda t: -t[0])
+    keep = {id(m) for _, _, m in rest[: max(0, room)]}
+    return [(kind, [g[0], *(m for m in g[1:] if id(m) in keep)]) for kind, g in chosen]
 
 
 def _write(
@@ -194,8 +213,8 @@ def _write(
     citations: list[Citation] = []
     themes: list[Theme] = []
     for kind, g in chosen:
-        head = central(g)
-        rest = sorted((m for m in g if m is not head), key=lambda m: -m.relevance)
+        head = g[0]  # the clause most likely on the question heads its theme
+        rest = sorted(g[1:], key=lambda m: -m.relevance)
         first = len(citations) + 1
         for m in (head, *rest):  # the headline's source first, then every other source making the point
             citations.append(m.point.cite(len(citations) + 1))
@@ -253,6 +272,8 @@ def coverage_line(coverage: Coverage, cited: int, markers: str) -> str:
     """ "42 reviews in the collection (2019–2025; England 40, Wales 2) discuss this, counted as …;
     the themes below draw on the 14 most relevant [1]…[n]." """
     t = templates()["themes"]
+    if coverage.approximate:
+        return str(t["approximate"].format(label=coverage.approximate, cited=cited, markers=markers))
     if not coverage.reviews:  # e.g. filtered to briefings: no review count to give
         return str(t["no_reviews"].format(cited=cited, markers=markers))
     split = [f"{n} {count}" for n, count in coverage.by_nation]

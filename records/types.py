@@ -260,6 +260,7 @@ class Coverage:
     how: str
     by_nation: tuple[tuple[str, int], ...] = ()
     by_age_band: tuple[tuple[str, int], ...] = ()
+    approximate: str | None = None  # the nearest label, when it matches too loosely or too broadly to count by
 
 
 @dataclass(frozen=True)
@@ -289,6 +290,7 @@ class Answer:
     focus: str | None = None  # a follow-up's new aspect, which its points are about
     read_as: tuple[str, ...] = ()  # filters read from the question itself, in words
     written_by: str = "extractive"  # or the model's label when its checked text is the answer, or "fallback"
+    little: bool = False  # the collection has little specifically on the question: nearest reviews shown as such
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from records.settings import Settings, load_settings
-from tests.helpers.corpus import build_index
+from tests.helpers.corpus import COSINE_RELEVANCE, build_index
 from tests.helpers.fakes import FakeEmbedder
 
 __all__ = ["FakeEmbedder"]
@@ -26,6 +26,9 @@ def casebook_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("CASEBOOK_HOME", str(home))
     for var in ("CASEBOOK_CONFIG", "CASEBOOK_CHROMA_MODE", "CASEBOOK_LLM"):
         monkeypatch.delenv(var, raising=False)
+    # Tests that build a Casebook on the fake embedder read relevance by its cosines; the real-model
+    # fixtures load their settings from an explicit environment and keep the packaged model.
+    monkeypatch.setenv("CASEBOOK_RELEVANCE_MODEL", str(COSINE_RELEVANCE))
     return home
 
 

@@ -17,6 +17,9 @@ from pathlib import Path
 from ingest.chunking import chunk_document
 from ingest.nspcc import assign_ids, parse_listing, review_document
 from records.settings import Settings, load_settings
+
+# The fake embedder's relevance model (the packaged one was fitted to MiniLM's cosines).
+COSINE_RELEVANCE = Path(__file__).with_name("cosine_relevance.toml")
 from records.types import Document
 from tests.helpers.fakes import FakeEmbedder
 from vectorstore.ledger import Ledger
@@ -125,7 +128,7 @@ def build_index(root: Path) -> Settings:
     """The notes ingested with ``Casebook.ingest``, then the reviews; settings point at the index."""
     from assistant.casebook import Casebook
 
-    settings = load_settings(env={"CASEBOOK_HOME": str(root / "home")})
+    settings = load_settings(env={"CASEBOOK_HOME": str(root / "home"), "CASEBOOK_RELEVANCE_MODEL": str(COSINE_RELEVANCE)})
     embedder = FakeEmbedder()
     report = Casebook(settings, embedder=embedder).ingest([write_documents(root / "notes")])
     assert report.documents == len(DOCUMENTS) and not report.errors, report.as_dict()
