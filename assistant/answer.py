@@ -293,6 +293,13 @@ def compose_named(question: str, named: Sequence[ReviewHit], related: Sequence[R
     return cited_answer(question, sentences, citations, (*named, *related), filters)
 
 
+def related(named: Sequence[ReviewHit], others: Sequence[ReviewHit]) -> list[ReviewHit]:
+    """The other reviews that share a topic with the named ones: at least one NSPCC label in common
+    (a review found only because its words are near is not related; none is better than a stranger)."""
+    labels = {k.lower() for h in named for k in h.best.meta.keywords}
+    return [h for h in others if h.best.kind == "case_review" and labels & {k.lower() for k in h.best.meta.keywords}]
+
+
 def compose(question: str, hits: Sequence[ReviewHit], filters: Filters = Filters(), named: Collection[str] = ()) -> Answer:
     """The extractive answer: an overview sentence, then one cited point per source (grouped where
     several sources say the same thing). When the question names sources (``named`` doc ids), the
@@ -300,7 +307,7 @@ def compose(question: str, hits: Sequence[ReviewHit], filters: Filters = Filters
     if not hits:
         raise AssertionError("compose needs at least one retrieved source: refuse before composing")
     if own := [h for h in hits if h.doc_id in named]:
-        return compose_named(question, own, [h for h in hits if h.doc_id not in named], filters)
+        return compose_named(question, own, related(own, [h for h in hits if h.doc_id not in named]), filters)
     t = templates()
     query = QueryTerms.of(question)
     points = [best_point(h, query) for h in hits[:MAX_POINTS]]

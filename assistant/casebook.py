@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from assistant import trainer
-from assistant.answer import compose, little_answer, overview_line, years_span
+from assistant.answer import Point, compose, little_answer, overview_line, years_span
 from assistant.counting import MAX_LISTED, candidates_answer, count_answer
 from assistant.feedback import record_feedback
 from assistant.followup import needs_context, standalone, topic
@@ -27,7 +27,7 @@ from assistant.generate import Generator, budget_sources, parse_llm
 from assistant.guard import guard, invents
 from assistant.reading import Reading, merged, read_question
 from assistant.refusal import in_scope, reads_as, refusal
-from assistant.relevance import RelevanceModel, load_model
+from assistant.relevance import Clause, RelevanceModel, load_model, score
 from assistant.retrieve import Retriever, SearchResult, check_filters
 from assistant.safety import safety_notice
 from assistant.stats import collect_stats
@@ -37,7 +37,7 @@ from records.errors import ConfigError, GenerationError, IndexNotReady, InputErr
 from records.settings import Settings, load_settings
 from records.types import Answer, Chunk, Citation, Filters, NamedSource, ReviewHit, Stats
 from vectorstore.catalog import open_catalog
-from vectorstore.embedder import Embedder, load_embedder
+from vectorstore.embedder import Embedder, load_embedder, unit_vectors
 from vectorstore.indexer import IngestReport, run_ingest
 from vectorstore.store import open_store
 
@@ -235,12 +235,21 @@ class Casebook:
         elif result.named:
             answer = compose(searched, result.hits[:10], filters, named={n.doc_id for n in result.named})
         else:
-            answer = self._themed(searched, result, filters, focus or None) or self._little(question, result, filters, notice)
-        if not answer.refused and not answer.little:
-            if self.llm.backend != "extractive":
-                # "headlines": a themed answer keeps its structure and the model words its headlines only.
-                headlines = bool(answer.themes) and self.settings.llm_style == "headlines"
-                answer = self._headlines(searched, answer) if headlines else self._generative(searched, answer, on_token)
+            # A follow-up's clauses are judged against the earlier question (and its new aspect), not
+            # against the rewritten text, whose filler words ("and what did they …") mean nothing.
+            asked = " ".join(filter(None, (focus, history[-1]))) if rewritten else None
+            themed = self._themed(searched, result, filters, focus or None, asked)
+            if themed is not None:
+                answer = themed
+            else:
+                # A follow-up the stage finds nothing for keeps the plain answer (one point per source):
+                # its judgements were made on standalone questions only, and "and what did they
+                # recommend?" must not be told the collection has nothing on the topic just discussed.
+                answer = compose(searched, result.hits[:10], filters) if rewritten else self._little(question, result, filters, notice)
+        if not answer.refused and not answer.little and self.llm.backend != "extractive":
+            # "headlines": a themed answer keeps its structure and the model words its headlines only.
+            headlines = bool(answer.themes) and self.settings.llm_style == "headlines"
+            answer = self._headlines(searched, answer) if headlines else self._generative(searched, answer, on_token)
         if not answer.refused:
             answer = replace(answer, question=question, safety_notice=notice)
         return replace(
@@ -281,7 +290,9 @@ class Casebook:
         listed = self.retriever.chunks_of([c.doc_id for c in firsts[:MAX_LISTED]])
         return count_answer(question, firsts, listed, how, read_as, filters)
 
-    def _themed(self, question: str, result: SearchResult, filters: Filters, focus: str | None = None) -> Answer | None:
+    def _themed(
+        self, question: str, result: SearchResult, filters: Filters, focus: str | None = None, asked: str | None = None
+    ) -> Answer | None:
         coverage = self.retriever.coverage(question, result, filters, [h.doc_id for h in result.hits])
         topic = self.retriever.topic(question, result)
         return themed_answer(
@@ -295,6 +306,7 @@ class Casebook:
             complete=self.retriever.with_findings,
             topic=topic,
             model=self.relevance,
+            asked=asked,
         )
 
     def _little(self, question: str, result: SearchResult, filters: Filters, notice: str | None) -> Answer:
@@ -318,6 +330,20 @@ class Casebook:
         reviews share, with the topic's coverage), or None when too few sources speak to it."""
         filters = self.check_filters(filters)
         return self._themed(question, self.retriever.search_scored(question, THEMED_SOURCES, filters), filters)
+
+    def on_question(self, question: str, points: Sequence[Point]) -> list[Point]:
+        """The points the relevance stage judges on the question (assistant/relevance.py), most
+        relevant first: what the trainer's prompts and briefings quote."""
+        if not points:
+            return []
+        result = self.retriever.search_scored(question, THEMED_SOURCES)
+        rank = {h.doc_id: i for i, h in enumerate(result.hits)}
+        clauses = [Clause(p.quote, p.section, p.chunk.kind, p.hit.doc_id, rank.get(p.hit.doc_id, 20)) for p in points]
+        vectors = unit_vectors(self.embedder, [question, *(p.quote for p in points)])
+        model = self.relevance
+        probability = score(question, self.retriever.topic(question, result), clauses, vectors[1:], vectors[0], model)
+        kept = sorted(((float(r), i) for i, r in enumerate(probability) if r >= model.keep), key=lambda t: (-t[0], t[1]))
+        return [points[i] for _, i in kept]
 
     # -- trainer ----------------------------------------------------------------------------------
     def prompts(self, theme: str, filters: Filters = Filters(), n: int = 5) -> trainer.Prompts:

@@ -61,6 +61,12 @@ _LIST = re.compile(
     r"^\s*(?:which|what)\s+(?:case\s+)?(?:reviews|cases)\b|^\s*(?:list|name|show\s+me|give\s+me)\s+(?:all\s+)?(?:the\s+)?(?:case\s+)?reviews\b",
     re.I,
 )
+# How a counting question says "published": the count's verb, never its topic.
+_PUBLISHING = re.compile(
+    r"\b(?:put\s+out|brought\s+out|came\s+out|come\s+out|publish(?:ed|es|ing)?|produc(?:e|ed|es)|releas(?:e|ed|es)|"
+    r"issu(?:e|ed|es)|wr(?:ote|ite|itten)|commission(?:ed|s)?|carr(?:y|ied)\s+out|complet(?:e|ed)|do|did|does|done|ha(?:ve|s|d))\b",
+    re.I,
+)
 # Words of a counting question that are not its topic once the filters are read.
 _NOT_TOPIC = {
     "many",
@@ -129,6 +135,26 @@ def _collect(low: str, table: Sequence[tuple[str, tuple[str, ...]]], spans: list
     return found
 
 
+_PARTS = re.compile(r",\s*|\s+and\s+|\s+with\s+")
+_NOT_PLACES = frozenset({"city", "county", "borough", "isles", "north", "south", "east", "west"})
+
+
+def area_names(areas: Sequence[str]) -> dict[str, list[str]]:
+    """How practitioners write each area: its whole name, and each place of a partnership of several
+    ("Peterborough" for "Cambridgeshire and Peterborough", "Hackney" for "City and Hackney",
+    "Blackpool" for every Lancashire partnership that names it) → the areas so written."""
+    out: dict[str, list[str]] = {}
+    for area in areas:
+        if len(area) < 4 or area.lower() == "anonymous":
+            continue
+        out.setdefault(area, []).append(area)
+        for part in _PARTS.split(area):
+            part = part.strip()
+            if part != area and len(part) >= 4 and part.lower() not in _NOT_PLACES:
+                out.setdefault(part, []).append(area)
+    return out
+
+
 def read_question(question: str, *, years: Sequence[int], areas: Sequence[str]) -> Reading:
     """The question's own filters (see the module docstring)."""
     said: list[str] = []
@@ -184,14 +210,13 @@ def read_question(question: str, *, years: Sequence[int], areas: Sequence[str]) 
     if nations:
         said.append("in " + " or ".join(nations))
 
-    found_areas = []
-    for area in sorted(areas, key=len, reverse=True):
-        if len(area) < 4 or area.lower() == "anonymous":
-            continue
+    found_areas: list[str] = []
+    names = area_names(areas)
+    for name in sorted(names, key=len, reverse=True):
         # Written as a place name (capitalised), so "bury" or "reading" as words are not places.
-        for m in re.finditer(rf"(?<![A-Za-z]){re.escape(area)}(?![A-Za-z])", question):
+        for m in re.finditer(rf"(?<![A-Za-z]){re.escape(name)}(?![A-Za-z])", question):
             if not any(s <= m.start() < e for s, e in spans):
-                found_areas.append(area)
+                found_areas.extend(a for a in names[name] if a not in found_areas)
                 spans.append(m.span())
                 break
     if found_areas:
@@ -211,6 +236,7 @@ def read_question(question: str, *, years: Sequence[int], areas: Sequence[str]) 
     topic = ""
     if counting:
         kept = "".join(" " if any(s <= i < e for s, e in spans) else ch for i, ch in enumerate(question))
+        kept = _PUBLISHING.sub(" ", kept)  # "did Norfolk put out": a verb of the count, not a topic
         topic = " ".join(t for t in tokens(kept) if t not in _NOT_TOPIC and not t.isdigit())
     filters = Filters(
         year_from=year_from,

@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import re
 import tomllib
-from collections.abc import Collection, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -43,7 +43,7 @@ WEIGHTS = Path(__file__).with_name("relevance.toml")
 
 FEATURES = (
     "question",  # cosine with the question
-    "label",  # cosine with the question's first inferred label (0 when none)
+    "label",  # cosine with the question's first inferred label (the question's own, when none)
     "question_gap",  # cosine with the question less the best candidate's (0 for the best)
     "label_gap",  # cosine with the label less the best candidate's
     "other_labels",  # best cosine with the second and third inferred labels
@@ -78,7 +78,9 @@ _BOILERPLATE = re.compile(
 _FRAGMENT_END = re.compile(r"\b(?:to|of|the|and|or|for|with|a|an|in|on|by|that|which|whether|as|from|at)$", re.IGNORECASE)
 _LETTERED = re.compile(r"^\(?[a-z]\)\s|^\(?[ivx]+\)\s")
 _WEB = re.compile(r"\]\(|https?://|www\.|\bsaid\b|\bcookies?\b|\bclick\b|\bread more\b|\bsubscribe\b|©|\bnews\b", re.IGNORECASE)
-_GENERIC = frozenset(stems("what did do does reviews review say says said find found case cases learn learning about were was kids children child"))
+_GENERIC = frozenset(
+    stems("what did do does reviews review say says said find found case cases learn learning about were was kids children child")
+)
 
 
 def fragment(quote: str) -> bool:
@@ -158,9 +160,12 @@ def features(
     n = len(clauses)
     q_sim = clause_vectors @ question_vector
     zero = np.zeros(n, dtype=np.float32)
-    l_sim = clause_vectors @ topic.label_vector if topic.label_vector is not None else zero
+    # With no NSPCC label read (an index of users' own documents carries none), the question itself
+    # is the best description of its topic: its vector stands in for the label's.
+    label_vector = topic.label_vector if topic.label_vector is not None else question_vector
+    l_sim = clause_vectors @ label_vector
     others = (clause_vectors @ topic.other_vectors.T).max(axis=1) if topic.other_vectors is not None and len(topic.other_vectors) else zero
-    fit = float(topic.label_vector @ question_vector) if topic.label_vector is not None else 0.0
+    fit = float(label_vector @ question_vector)
     ref = np.ones(n, dtype=bool) if reference is None or not reference.any() else reference
     q_best, l_best = float(q_sim[ref].max()), float(l_sim[ref].max())
     rows = []
@@ -178,7 +183,7 @@ def features(
                 float(ls) * fit,
                 len(words & own) / len(own) if own else 0.0,
                 min(5, len(words & wide)) / 5,
-                float(review and c.section == "learning" or not review),
+                float((review and c.section == "learning") or not review),
                 float(c.section == "recommendations"),
                 float(review and c.section not in ("learning", "recommendations")),
                 float(topic.on_label is None or c.doc_id in topic.on_label),

@@ -29,9 +29,9 @@ from typing import Any
 
 import numpy as np
 
-from assistant.relevance import Topic
 from assistant.labels import InferredLabel, LabelIndex, LabelSettings
 from assistant.named import SourceNames
+from assistant.relevance import Topic
 from assistant.scope import NOT_MEASURED, OffTopic, OffTopicIndex
 from records.errors import FilterError
 from records.text import phrase_form, stem, stems, tokens

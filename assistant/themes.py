@@ -155,24 +155,26 @@ def themed_answer(
     complete: Callable[[list[ReviewHit]], list[ReviewHit]] | None = None,
     topic: Topic | None = None,
     model: RelevanceModel | None = None,
+    asked: str | None = None,
 ) -> Answer | None:
     """The themed answer (see the module docstring), or None when no clause speaks to the question.
     ``on_topic``: the sources (of ``hits``) judged to be about the question's topic; None: all.
     ``complete``: adds a drawn review's learning and recommendations when retrieval found only its
     summary (``Retriever.with_findings``). ``topic`` and ``model``: the relevance stage's view of
-    the question and its model (assistant/relevance.py)."""
+    the question and its model (assistant/relevance.py); ``asked``: what the clauses are judged
+    against, when not the question itself (a follow-up's earlier question and new aspect)."""
     cfg = settings or ThemeSettings()
     model = model or load_model()
     topic = topic or Topic(expanded=question, on_label=None if on_topic is None else frozenset(on_topic))
     hits, points = pool(question, hits, cfg, focus=focus, on_topic=on_topic, complete=complete)
     if not points:
         return None
-    probes = [question] if not focus else [question, focus]
+    probes = [asked or question] if not focus else [asked or question, focus]
     vectors = _unit(embed([*probes, *(p.quote for p in points)]))
     clause_vectors = vectors[len(probes) :]
     rank = {h.doc_id: i for i, h in enumerate(hits)}
     clauses = [Clause(p.quote, p.section, p.chunk.kind, p.hit.doc_id, rank.get(p.hit.doc_id, 20)) for p in points]
-    relevance = score(question, topic, clauses, clause_vectors, vectors[0], model)
+    relevance = score(asked or question, topic, clauses, clause_vectors, vectors[0], model)
     if focus:  # a follow-up's clause must also be about its new aspect
         relevance = np.where(clause_vectors @ vectors[1] >= cfg.focus_floor, relevance, 0.0)
     members = [_Member(p, float(r), v) for p, r, v in zip(points, relevance, clause_vectors, strict=True) if r >= model.keep]
@@ -183,12 +185,27 @@ def themed_answer(
     for kind, most in (("finding", cfg.findings), ("recommendation", cfg.recommendations)):
         groups = group([m for m in members if kind_of(m.point) == kind], cfg.group)
         groups = [g for g in groups if g[0].relevance >= model.head]  # headed by a clause on the question
+        groups = one_alone_per_source(groups)
         groups.sort(key=lambda g: (-len(g), -g[0].relevance))
         chosen.extend((kind, g) for g in groups[:most])
     chosen = capped(chosen, model.most)  # what a reader can take in: precision over volume
     if not chosen:
         return None
     return _write(question, hits, coverage, chosen, filters, focus, cfg)
+
+
+def one_alone_per_source(groups: list[list[_Member]]) -> list[list[_Member]]:
+    """A source's clauses that no other source shares make one theme of that source, its most
+    relevant clause, not one theme each ("found in one source only" said four times of one source)."""
+    seen: set[str] = set()
+    out = []
+    for g in groups:
+        if len(g) == 1:
+            if g[0].point.hit.doc_id in seen:
+                continue
+            seen.add(g[0].point.hit.doc_id)
+        out.append(g)
+    return out
 
 
 def capped(chosen: list[tuple[str, list[_Member]]], most: int) -> list[tuple[str, list[_Member]]]:
@@ -273,9 +290,9 @@ def coverage_line(coverage: Coverage, cited: int, markers: str) -> str:
     the themes below draw on the 14 most relevant [1]…[n]." """
     t = templates()["themes"]
     if coverage.approximate:
-        return str(t["approximate"].format(label=coverage.approximate, cited=cited, markers=markers))
+        return str(t["approximate"].format(label=coverage.approximate, cited=cited, s="" if cited == 1 else "s", markers=markers))
     if not coverage.reviews:  # e.g. filtered to briefings: no review count to give
-        return str(t["no_reviews"].format(cited=cited, markers=markers))
+        return str(t["no_reviews"].format(cited=cited, s="" if cited == 1 else "s", markers=markers))
     split = [f"{n} {count}" for n, count in coverage.by_nation]
     detail = "; ".join(part for part in (coverage.years or "", ", ".join(split)) if part)
     return str(
@@ -286,6 +303,7 @@ def coverage_line(coverage: Coverage, cited: int, markers: str) -> str:
             detail=f" ({detail})" if detail else "",
             how=coverage.how,
             cited=cited,
+            sources="source" if cited == 1 else "sources",
             markers=markers,
         )
     )

@@ -40,6 +40,10 @@ class Library(Protocol):
 
     def themed(self, question: str, filters: Filters = Filters()) -> Answer | None: ...
 
+    def on_question(self, question: str, points: Sequence[Point]) -> list[Point]:
+        """The points the relevance stage finds on the question, most relevant first."""
+        ...
+
 
 @lru_cache(maxsize=1)
 def templates() -> dict[str, Any]:
@@ -102,17 +106,30 @@ def relevant_reviews(cb: Library, theme: str, filters: Filters) -> list[ReviewHi
     return out
 
 
-def review_points(cb: Library, hit: ReviewHit, query: QueryTerms) -> list[Point]:
-    """A review's best learning clause and best recommendation clause for the theme."""
-    best: dict[str, Point] = {}
+def review_points(cb: Library, hit: ReviewHit, query: QueryTerms, per_section: int = 6) -> list[Point]:
+    """A review's best learning and recommendation clauses for the theme by its words, a few of each
+    (the relevance stage then keeps those on the theme)."""
+    found: dict[str, list[Point]] = {}
     for chunk in cb.chunks_of(hit.doc_id):
         if chunk.section not in ("learning", "recommendations"):
             continue
         for offset, clause in clauses(chunk):
-            score = query.score(clause, chunk.section)
-            if chunk.section not in best or score > best[chunk.section].score:
-                best[chunk.section] = Point(hit=hit, chunk=chunk, quote=clause, offset=offset, score=score)
-    return sorted(best.values(), key=lambda p: -p.score)
+            found.setdefault(chunk.section, []).append(
+                Point(hit=hit, chunk=chunk, quote=clause, offset=offset, score=query.score(clause, chunk.section))
+            )
+    best = [p for ps in found.values() for p in sorted(ps, key=lambda p: -p.score)[:per_section]]
+    return sorted(best, key=lambda p: -p.score)
+
+
+def _one_per_section(points: Sequence[Point]) -> list[Point]:
+    """Each review's most relevant learning clause and recommendation clause, in the given order."""
+    seen: set[tuple[str, str]] = set()
+    out = []
+    for p in points:
+        if (p.hit.doc_id, p.section) not in seen:
+            seen.add((p.hit.doc_id, p.section))
+            out.append(p)
+    return out
 
 
 def _distinct(points: Sequence[Point]) -> list[list[Point]]:
@@ -173,8 +190,8 @@ def discussion_prompts(cb: Library, theme: str, filters: Filters = Filters(), n:
         raise InputError(f"--n: expected 1 to 20 prompts, got {n}")
     reviews = relevant_reviews(cb, theme, filters)
     query = QueryTerms.of(theme)
-    points = [p for hit in reviews for p in review_points(cb, hit, query)]
-    groups = _distinct(sorted(points, key=lambda p: -p.score))[:n]
+    points = cb.on_question(theme, [p for hit in reviews for p in review_points(cb, hit, query)])
+    groups = _distinct(_one_per_section(points))[:n]
     notice = None if len(groups) >= n else _too_little(theme, len(reviews), "too_little_prompts", made=len(groups), wanted=n)
     t = templates()["prompt"]
     asks = templates()["ask"]
@@ -240,11 +257,10 @@ def seven_minute_briefing(cb: Library, theme: str, filters: Filters = Filters())
             for kind in ("finding", "recommendation")
         }
         query = QueryTerms.of(theme)
-        points = [p for h in reviews for p in review_points(cb, h, query)]
+        points = _one_per_section(cb.on_question(theme, [p for h in reviews for p in review_points(cb, h, query)]))
 
         def word_groups(section: str) -> list[list[Citation]]:
-            ranked = sorted((p for p in points if p.section == section), key=lambda p: -p.score)
-            return [[p.cite(0) for p in g] for g in _distinct(ranked)]
+            return [[p.cite(0) for p in g] for g in _distinct([p for p in points if p.section == section])]
 
         def merged(kind: str, section: str) -> list[list[Citation]]:
             groups = theme_groups[kind]
@@ -265,9 +281,12 @@ def seven_minute_briefing(cb: Library, theme: str, filters: Filters = Filters())
                 out.append(Line(text, tuple(ns)))
             return tuple(out)
 
-        sections.append((names[2], lines_of(learning_groups[:3])))
-        sections.append((names[3], lines_of(learning_groups[3:6])))
-        sections.append((names[4], lines_of(rec_groups[:3])))
+        def or_nothing(lines: tuple[Line, ...]) -> tuple[Line, ...]:
+            return lines or (Line(t["nothing_more"].format(theme=theme)),)
+
+        sections.append((names[2], or_nothing(lines_of(learning_groups[:3]))))
+        sections.append((names[3], or_nothing(lines_of(learning_groups[3:6]))))
+        sections.append((names[4], or_nothing(lines_of(rec_groups[:3]))))
     else:
         sections.extend((name, ()) for name in names[:5])
     sections.append((names[5], tuple(Line(q) for q in t["questions"])))

@@ -20,6 +20,8 @@ from evals import reading
 from evals import run as ev
 from evals.baselines import rankers
 from evals.generalisation import generalisation, in_scope_rows, summary_line
+from evals.relevance import relevance_report
+from evals.relevance import summary_lines as relevance_lines
 from evals.report import write_report
 from evals.synthesis import synthesis
 from records.errors import InputError
@@ -44,6 +46,12 @@ def register(sub: Any) -> None:
         "--synthesis",
         action="store_true",
         help="also measure answers on generalise.jsonl: citation precision and recall, themed share, theme purity",
+    )
+    p.add_argument(
+        "--relevance",
+        action="store_true",
+        help="also report what answers quote, judged passage by passage (evals/datasets/relevance.jsonl): "
+        "on-share, first five, off-share, headings, topic misses",
     )
     p.add_argument(
         "--reading",
@@ -98,6 +106,9 @@ def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
     if args.generalisation:
         for split, g in generalisation(cb, rankers(cb.retriever)).items():
             print(summary_line(split, g))
+    if args.relevance:
+        for line in relevance_lines(relevance_report(cb)):
+            print(line)
     for r in regressions:
         print(f"REGRESSION  {r}", file=sys.stderr)
     return 1 if regressions else 0

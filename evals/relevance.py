@@ -41,7 +41,7 @@ from assistant.casebook import THEMED_SOURCES, Casebook
 from assistant.refusal import in_scope
 from assistant.safety import safety_notice
 from assistant.themes import ThemeSettings, pool
-from evals.generalisation import in_scope_rows
+from evals.generalisation import GENERALISE, in_scope_rows
 from evals.run import read_jsonl
 from records.types import Answer, ReviewHit
 
@@ -86,7 +86,9 @@ def load_judgements(path: Path = JUDGEMENTS, split: str | None = None) -> dict[t
     for row in read_jsonl(path):
         if split and row["split"] != split:
             continue
-        j = Judged(row["question_id"], row["split"], row["question"], row["passage"], tuple((x["label"], x["judge"]) for x in row["labels"]))
+        j = Judged(
+            row["question_id"], row["split"], row["question"], row["passage"], tuple((x["label"], x["judge"]) for x in row["labels"])
+        )
         out[(j.question_id, j.passage)] = j
     return out
 
@@ -245,9 +247,24 @@ def claims_coverage(answer: Answer) -> bool:
     return not answer.refused and not answer.little
 
 
+def refusal_by_answer(cb: Casebook, split: str) -> dict[str, Any]:
+    """Refusal as the answer decides it, the relevance stage's second chance included (a question no
+    passage speaks to that reads as an off-topic kind is refused): every question of the split."""
+    rows = [r for r in read_jsonl(GENERALISE) if r["split"] == split]
+    answers = [cb.ask(r["question"]) for r in rows]
+    oos = [a.refused for a, r in zip(answers, rows, strict=True) if r["refuse"]]
+    ins = [a.refused for a, r in zip(answers, rows, strict=True) if not r["refuse"]]
+    little = sum(a.little for a, r in zip(answers, rows, strict=True) if not r["refuse"])
+    return {
+        "out_of_scope_refused": round(sum(oos) / len(oos), 3),
+        "in_scope_answered": round(1 - sum(ins) / len(ins), 3),
+        "in_scope_little": round(little / len(ins), 3),
+    }
+
+
 def relevance_report(cb: Casebook, path: Path = JUDGEMENTS) -> dict[str, Any]:
     judged = load_judgements(path)
-    out: dict[str, Any] = {split: report_split(cb, split, judged) for split in ("tuning", "test")}
+    out: dict[str, Any] = {split: report_split(cb, split, judged) | refusal_by_answer(cb, split) for split in ("tuning", "test")}
     out["agreement"] = agreement(judged.values())
     out["judged"] = len(judged)
     return out
@@ -260,12 +277,15 @@ def summary_lines(report: dict[str, Any]) -> list[str]:
         lines.append(
             f"relevance, {split} split ({r['answered']} answers, {r['passages']} passages judged, {r['unjudged']} unjudged): "
             f"on {r['on_share']}, first five on {r['first_five_on_share']}, off {r['off_share']}, "
-            f"headings on {r['heading_on_share']} (of {r['headings']}), topic misses {r['topic_misses']}"
+            f"headings on {r['heading_on_share']} (of {r['headings']}), topic misses {r['topic_misses']}; "
+            f"out-of-scope refused {r['out_of_scope_refused']}, in-scope answered {r['in_scope_answered']} "
+            f"(of which 'little on this' {r['in_scope_little']})"
         )
     a = report["agreement"]
     if a.get("items"):
         lines.append(
-            f"judges agree on {a['items']} doubly judged passages: {a['agreement']} (kappa {a['kappa']}); on / not on {a['agreement_on']} (kappa {a['kappa_on']})"
+            f"judges agree on {a['items']} doubly judged passages: {a['agreement']} (kappa {a['kappa']}); "
+            f"on / not on {a['agreement_on']} (kappa {a['kappa_on']})"
         )
     return lines
 

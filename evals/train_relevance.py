@@ -45,7 +45,10 @@ C = 1.0
 def rows_for(cb: Casebook) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Features, on/not labels, question index and whether the clause is in the candidate pool."""
     judged = load_judgements(split="tuning")
-    xs, ys, groups, in_pool = [], [], [], []
+    xs: list[np.ndarray] = []
+    ys: list[bool] = []
+    groups: list[int] = []
+    in_pool: list[bool] = []
     for qi, row in enumerate(sample_rows("tuning")):
         q = row["question"]
         result = cb.search_scored(q, THEMED_SOURCES)
@@ -54,17 +57,21 @@ def rows_for(cb: Casebook) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarr
         clauses: dict[str, Clause] = {}
         pooled: set[str] = set()
 
-        def add(quote: str, section: str, kind: str, doc_id: str) -> None:
+        def add(
+            quote: str, section: str, kind: str, doc_id: str, clauses: dict[str, Clause] = clauses, rank: dict[str, int] = rank
+        ) -> None:
             clauses.setdefault(quote, Clause(quote, section, kind, doc_id, rank.get(doc_id, 20)))
 
-        _, points = pool(q, result.hits, ThemeSettings(per_source=POOL_PER_SOURCE), on_topic=topic.on_label, complete=cb.retriever.with_findings)
+        _, points = pool(
+            q, result.hits, ThemeSettings(per_source=POOL_PER_SOURCE), on_topic=topic.on_label, complete=cb.retriever.with_findings
+        )
         for p in points:
             add(p.quote, p.section, p.chunk.kind, p.hit.doc_id)
             pooled.add(p.quote)
         query = QueryTerms.of(q)
-        for h in cb.retriever.with_findings(result.hits):  # every clause an earlier answer may have quoted
-            for passage in h.passages:
-                for p in clause_points(h, passage.chunk, query):
+        for found in cb.retriever.with_findings(result.hits):  # every clause an earlier answer may have quoted
+            for passage in found.passages:
+                for p in clause_points(found, passage.chunk, query):
                     add(p.quote, p.section, p.chunk.kind, p.hit.doc_id)
         for h in cb.retriever.dense(q, DENSE_QUOTES):
             p = best_point(ReviewHit(h.chunk.doc_id, h.score, (h,)), query)
@@ -129,7 +136,10 @@ def main(argv: list[str] | None = None) -> int:
     x, y, groups, in_pool = rows_for(cb)
     print(f"{len(load_judgements(split='tuning'))} tuning judgements; {len(y)} matched to a clause of the retrieved sources")
     p = out_of_fold(x, y, groups)
-    print(f"{len(y)} judged tuning passages over {len(set(groups.tolist()))} questions, {y.mean():.3f} judged on; out-of-fold AUC {auc(p, y):.3f}")
+    print(
+        f"{len(y)} judged tuning passages over {len(set(groups.tolist()))} questions, {y.mean():.3f} judged on; "
+        f"out-of-fold AUC {auc(p, y):.3f}"
+    )
     best: tuple[float, float, int] | None = None  # (on-share, keep, most)
     head = None
     for t in np.round(np.arange(0.05, 0.95, 0.05), 2):
@@ -150,7 +160,10 @@ def main(argv: list[str] | None = None) -> int:
     model = fit(x, y)
     weights = dict(zip(FEATURES, model.coef_[0].tolist(), strict=True))
     share, empty = simulated(p, y, groups, in_pool, keep, most)
-    print(f"chosen: keep {keep}, head {head}, at most {most} quotes; out-of-fold answer on-share {share:.3f}, questions with nothing {empty:.3f}")
+    print(
+        f"chosen: keep {keep}, head {head}, at most {most} quotes; "
+        f"out-of-fold answer on-share {share:.3f}, questions with nothing {empty:.3f}"
+    )
     for f, w in weights.items():
         print(f"  {f:16s} {w:+.3f}")
     if args.write:

@@ -229,13 +229,23 @@ def test_a_named_source_is_answered_from_itself_with_related_reviews_apart() -> 
         "the partnership should audit safe sleep advice given to fathers."
     )
     named = source(
-        passage("Learning includes: practitioners should ask where the baby sleeps at every visit.", doc="n"),
-        passage(recs, doc="n", section="recommendations"),
+        passage(
+            "Learning includes: practitioners should ask where the baby sleeps at every visit.", doc="n", keywords=("Sleeping behaviour",)
+        ),
+        passage(recs, doc="n", section="recommendations", keywords=("Sleeping behaviour",)),
     )
     other = source(
-        passage("Learning includes: nursery staff should share concerns about bruising.", doc="o", heading="2022 – Kent – Baby E")
+        passage(
+            "Learning includes: nursery staff should share concerns about bruising.",
+            doc="o",
+            heading="2022 – Kent – Baby E",
+            keywords=("sleeping behaviour", "bruises"),
+        )
     )
-    answer = compose("What did the Leeds review of Child Dan recommend?", [named, other], named={"n"})
+    stranger = source(
+        passage("Learning includes: schools should follow up absence.", doc="s", heading="2020 – Hull – Child S", keywords=("education",))
+    )
+    answer = compose("What did the Leeds review of Child Dan recommend?", [named, other, stranger], named={"n"})
     lines = answer.text.split("\n")
     assert lines[0] == (
         "From 2021 – Leeds – Child Dan, the source the question names, then 1 related review the question did not name [1][2][3][4]."
@@ -249,7 +259,8 @@ def test_a_named_source_is_answered_from_itself_with_related_reviews_apart() -> 
     assert lines[4] == (
         "Related, not named in the question: 2022 – Kent – Baby E: “nursery staff should share concerns about bruising” [4]"
     )
-    assert [h.doc_id for h in answer.sources] == ["n", "o"]
+    # A review sharing none of the named review's NSPCC labels is no related review: it is not shown.
+    assert [h.doc_id for h in answer.sources] == ["n", "o"] and "Hull" not in answer.text
     assert len({c.quote for c in answer.citations}) == len(answer.citations), "no quote twice"
 
 

@@ -115,7 +115,7 @@ def test_api_routes_return_what_the_cli_prints(base: str, cb: Casebook) -> None:
     assert s["query"] == "county lines" and len(s["results"]) == 3
     assert httpx.get(f"{base}/api/stats", timeout=60).json()["reviews"] == cb.stats().reviews
     assert httpx.get(f"{base}/api/health", timeout=60).json()["status"] == "ok"
-    p = httpx.post(f"{base}/api/prompts", json={"theme": "unseen men", "n": 3}, timeout=60).json()
+    p = httpx.post(f"{base}/api/prompts", json={"theme": "unsafe sleeping", "n": 3}, timeout=60).json()
     assert len(p["prompts"]) == 3
     b = httpx.post(f"{base}/api/briefing", json={"theme": "unsafe sleeping"}, timeout=120)
     assert b.status_code == 200 and b.text.startswith("# 7-minute briefing: unsafe sleeping")

@@ -8,8 +8,8 @@ from collections.abc import Sequence
 from dataclasses import replace
 from functools import partial
 
-from assistant.surfaces.render import answer_html, answer_markdown, theme_layout
 from assistant.relevance import load_model
+from assistant.surfaces.render import answer_html, answer_markdown, theme_layout
 from assistant.themes import ThemeSettings, drawn_on, themed_answer
 from records.types import Coverage, ReviewHit
 from tests.helpers.build import passage, source

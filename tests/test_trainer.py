@@ -39,7 +39,9 @@ def assert_verbatim(citations: tuple[Citation, ...]) -> None:
 @pytest.mark.parametrize("theme", THEMES)
 def test_prompts_are_cited_and_distinct(cb: Casebook, theme: str) -> None:
     p = cb.prompts(theme, n=5)
-    assert len(p.lines) == 5 and p.notice is None
+    # Only points the relevance stage finds on the theme are prompts: fewer than asked, and it says so.
+    assert 2 <= len(p.lines) <= 5
+    assert (p.notice is None) == (len(p.lines) == 5), p.notice
     numbers = {c.n for c in p.citations}
     quotes = []
     for line in p.lines:
@@ -66,7 +68,13 @@ def test_themes_produce_distinct_relevant_output(cb: Casebook) -> None:
 
 
 def _factual_lines(b: Briefing) -> list[str]:
-    return [line.text for name, lines in b.sections if name not in ("Reflective questions", "Action plan") for line in lines]
+    return [
+        line.text
+        for name, lines in b.sections
+        if name not in ("Reflective questions", "Action plan")
+        for line in lines
+        if not line.text.startswith("Nothing more in these reviews")  # says there is nothing: cites nothing
+    ]
 
 
 @pytest.mark.parametrize("theme", THEMES)
@@ -82,7 +90,8 @@ def test_briefing_every_factual_line_cited(cb: Casebook, theme: str) -> None:
         "Action plan",
     ]
     key = dict(b.sections)["Key information"]
-    assert len(key) == 3
+    nothing_more = "Nothing more in these reviews speaks specifically"
+    assert 1 <= len(key) <= 3 and (all(line.cites for line in key) or key[0].text.startswith(nothing_more))
     numbers = {c.n for c in b.citations}
     for text in _factual_lines(b):
         marks = {int(m) for m in re.findall(r"\[(\d+)\]", text)}

@@ -17,13 +17,13 @@ from pathlib import Path
 from ingest.chunking import chunk_document
 from ingest.nspcc import assign_ids, parse_listing, review_document
 from records.settings import Settings, load_settings
-
-# The fake embedder's relevance model (the packaged one was fitted to MiniLM's cosines).
-COSINE_RELEVANCE = Path(__file__).with_name("cosine_relevance.toml")
 from records.types import Document
 from tests.helpers.fakes import FakeEmbedder
 from vectorstore.ledger import Ledger
 from vectorstore.store import open_store
+
+# The fake embedder's relevance model (the packaged one was fitted to MiniLM's cosines).
+COSINE_RELEVANCE = Path(__file__).with_name("cosine_relevance.toml")
 
 DOCUMENTS: dict[str, str] = {
     "bruising-babies.txt": (
