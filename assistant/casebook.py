@@ -245,7 +245,8 @@ class Casebook:
                 # A follow-up the stage finds nothing for keeps the plain answer (one point per source):
                 # its judgements were made on standalone questions only, and "and what did they
                 # recommend?" must not be told the collection has nothing on the topic just discussed.
-                answer = compose(searched, result.hits[:10], filters) if rewritten else self._little(question, result, filters, notice)
+                plain = replace(compose(searched, result.hits[:10], filters), focus=focus or None)
+                answer = plain if rewritten else self._little(question, result, filters, notice)
         if not answer.refused and not answer.little and self.llm.backend != "extractive":
             # "headlines": a themed answer keeps its structure and the model words its headlines only.
             headlines = bool(answer.themes) and self.settings.llm_style == "headlines"
