@@ -19,7 +19,7 @@ from typing import Any
 
 from assistant.retrieve import expand_question, matched_groups
 from records.text import stem_list, stems
-from records.types import Answer, Chunk, Citation, Filters, ReviewHit
+from records.types import Answer, Chunk, Citation, Coverage, Filters, ReviewHit
 
 PROMPTS = Path(__file__).resolve().parents[1] / "prompts"
 MAX_POINTS = 6
@@ -350,22 +350,48 @@ def compose(question: str, hits: Sequence[ReviewHit], filters: Filters = Filters
     return cited_answer(question, sentences, citations, hits, filters)
 
 
-def little_answer(question: str, hits: Sequence[ReviewHit], filters: Filters, nearest_labels: Sequence[str] = ()) -> Answer:
-    """No passage in the collection speaks to the question: say so plainly, and name the nearest
-    sources as the nearest, quoting none of them (a quote would read as an answer)."""
+def little_answer(
+    question: str,
+    hits: Sequence[ReviewHit],
+    filters: Filters,
+    nearest_labels: Sequence[str] = (),
+    *,
+    coverage: Coverage | None = None,
+    about: Sequence[Chunk] = (),
+) -> Answer:
+    """No passage in the collection speaks to the question: say so plainly, and name the sources to
+    read instead, quoting none of them (a quote would read as an answer). ``coverage`` and ``about``:
+    the reviews that carry the question's NSPCC label when the label truly matches it (their first
+    chunks), named first; else the nearest sources retrieval found. The answer's sources stay the
+    ranking retrieval found, so nothing is lost to a reader who wants to look further."""
     t = templates()["little"]
-    lines = [str(t["text"])]
-    if nearest_labels:
-        lines.append(str(t["labels"].format(labels=", ".join(nearest_labels))))
-    if hits:
-        lines.append(str(t["nearest"].format(sources="; ".join(h.best.display_heading for h in hits[:LITTLE_NEAREST]))))
+    if coverage is not None and about:
+        found = {h.doc_id for h in hits}
+        named = sorted(about, key=lambda c: (c.doc_id not in found, -(c.meta.year or 0)))[:LITTLE_NEAREST]
+        lines = [
+            str(
+                t["labelled"].format(
+                    count=coverage.reviews,
+                    s="" if coverage.reviews == 1 else "s",
+                    carry="carries" if coverage.reviews == 1 else "carry",
+                    how=coverage.how,
+                    sources="; ".join(c.display_heading for c in named),
+                )
+            )
+        ]
+    else:
+        lines = [str(t["text"])]
+        if nearest_labels:
+            lines.append(str(t["labels"].format(labels=", ".join(nearest_labels))))
+        if hits:
+            lines.append(str(t["nearest"].format(sources="; ".join(h.best.display_heading for h in hits[:LITTLE_NEAREST]))))
     return Answer(
         question=question,
         text="\n".join(lines),
         refused=False,
         safety_notice=None,
         citations=(),
-        sources=tuple(hits[:LITTLE_NEAREST]),
+        sources=tuple(hits[:10]),
         filters=filters,
         little=True,
     )

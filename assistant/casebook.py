@@ -312,8 +312,9 @@ class Casebook:
 
     def _little(self, question: str, result: SearchResult, filters: Filters, notice: str | None) -> Answer:
         """No passage speaks to the question. When it also reads as a kind of question the reviews do
-        not answer, that is a refusal; otherwise the answer says the collection has little on it and
-        names the nearest reviews as such, quoting nothing."""
+        not answer, that is a refusal; otherwise the answer says so, names the reviews that carry the
+        question's NSPCC label when it truly matches (they are about the topic even though no passage
+        found speaks to it), else the nearest sources, and quotes nothing."""
         if reads_as(result) and notice is None:
             return refusal(
                 question,
@@ -324,7 +325,10 @@ class Casebook:
                 nearest=result.nearest_labels,
                 reads_as=reads_as(result),
             )
-        return little_answer(question, result.hits, filters, result.nearest_labels)
+        found = [h.doc_id for h in result.hits]
+        coverage = self.retriever.coverage(question, result, filters, found)
+        about = [] if coverage.approximate or not coverage.reviews else self.retriever.covering(question, result, filters, found)[0]
+        return little_answer(question, result.hits, filters, result.nearest_labels, coverage=coverage if about else None, about=about)
 
     def themed(self, question: str, filters: Filters = Filters()) -> Answer | None:
         """The themed answer to a question about a topic (findings and recommendations several

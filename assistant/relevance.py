@@ -40,6 +40,7 @@ from records.errors import ConfigError
 from records.text import stem_list, stems
 
 WEIGHTS = Path(__file__).with_name("relevance.toml")
+UNLABELLED_COSINE = 0.35  # with no label read, a clause is kept at this cosine with the question
 
 FEATURES = (
     "question",  # cosine with the question
@@ -209,5 +210,11 @@ def score(
     """The probability that a practitioner would judge each clause on the question."""
     if not clauses:
         return np.zeros(0, dtype=np.float32)
-    x = features(question, topic, clauses, clause_vectors, question_vector)
-    return (model or load_model()).probabilities(x)
+    model = model or load_model()
+    if topic.label is None:
+        # No NSPCC label was read (an index of users' own documents carries none): the model was
+        # fitted where one always is, so the question's cosine decides, scaled so that the threshold
+        # falls at ``UNLABELLED_COSINE`` (a chosen default: no judged question lacks a label).
+        q_sim = clause_vectors @ question_vector
+        return np.clip(q_sim / UNLABELLED_COSINE * model.keep, 0.0, 1.0)
+    return model.probabilities(features(question, topic, clauses, clause_vectors, question_vector))

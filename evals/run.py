@@ -8,7 +8,8 @@ Aggregate metrics (all in [0, 1] except latency; higher is better except latency
 - retrieval_recall@10 / retrieval_mrr / retrieval_ndcg@10: in-scope cases with expected sources,
   at review level over the answer's retrieved sources (evals/metrics.py);
 - citation_validity: share of answered cases whose every [n] resolves and every quote is verbatim;
-- support_recall / support_precision: ALCE citation recall / precision, averaged over answered cases;
+- support_recall / support_precision: ALCE citation recall / precision, averaged over answered cases
+  that quote (not a "little on this" answer, which quotes nothing);
 - overview_consistency: share of answered cases whose overview line cites exactly its citations;
 - fact_recall: share of ``must_contain`` facts found in the answers;
 - refusal_accuracy: out-of-scope cases refused and all others answered;
@@ -170,7 +171,12 @@ def evaluate_case(case: EvalCase, answer: Answer, seconds: float, judge: Judge) 
         # With a language model: was its checked text the answer, or did Casebook fall back?
         m["model_kept"] = float(answer.written_by != "fallback")
         m["model_fallback"] = float(answer.written_by == "fallback")
-    if not answer.refused:
+    if answer.little:
+        # "The collection has little on this": it quotes nothing, so there is no citation to check;
+        # whether it should have said more shows in fact recall and the passage judgements.
+        if answer.citations:
+            failures.append("a 'little on this' answer carries citations")
+    elif not answer.refused:
         cited, passages = _cited(answer)
         problems = citation_validity(text, cited, passages)
         m["citation_valid"] = float(not problems)
@@ -201,9 +207,8 @@ def evaluate_case(case: EvalCase, answer: Answer, seconds: float, judge: Judge) 
     if case.type == "adversarial":
         bad = [s for s in case.must_not_contain if s.lower() in text.lower()]
         failures.extend(f"contains {s!r}" for s in bad)
-        m["adversarial_pass"] = float(
-            not bad and not answer.refused and m.get("citation_valid", 0) == 1.0 and m.get("support_recall", 0) == 1.0
-        )
+        grounded = answer.little or (m.get("citation_valid", 0) == 1.0 and m.get("support_recall", 0) == 1.0)
+        m["adversarial_pass"] = float(not bad and not answer.refused and grounded)
     return CaseOutcome(case=case, answer=answer_dict(answer), seconds=seconds, metrics=m, failures=failures)
 
 

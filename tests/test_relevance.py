@@ -11,7 +11,7 @@ import pytest
 
 from assistant.answer import little_answer
 from assistant.reading import area_names, read_question
-from assistant.relevance import FEATURES, Clause, Topic, features, load_model
+from assistant.relevance import FEATURES, Clause, Topic, features, load_model, score
 from assistant.themes import coverage_line
 from evals.relevance import Judged, agreement, load_judgements
 from records.errors import ConfigError
@@ -68,6 +68,23 @@ def test_little_answer_names_the_nearest_sources_and_quotes_nothing() -> None:
     assert a.little and not a.refused and a.citations == ()
     assert "little specifically" in a.text and "Child a; 2020 – Hull – Child b; 2020 – Hull – Child c" in a.text
     assert "Child d" not in a.text and "families" in a.text
+
+
+def test_little_answer_names_the_reviews_of_a_label_that_truly_matches() -> None:
+    hits = [source(passage("Learning includes: schools should follow up absence.", doc="a", heading="2020 – Hull – Child A"))]
+    about = [passage("Summary.", doc="f", heading="2021 – Leeds – Child F", section="summary")]
+    cov = Coverage(reviews=1, years="2021", how="reviews carrying the NSPCC labels the question names: fractures")
+    a = little_answer("broken bones", hits, Filters(), coverage=cov, about=about)
+    assert a.little and a.citations == () and "1 review in the collection carries" in a.text
+    assert "Reviews to read: 2021 – Leeds – Child F." in a.text and [h.doc_id for h in a.sources] == ["a"]
+
+
+def test_with_no_label_read_the_question_s_cosine_decides() -> None:
+    m = load_model()
+    vectors = np.asarray([[1.0, 0.0], [0.6, 0.8], [0.2, 0.98]], dtype=np.float32)
+    clauses = [Clause("a", "learning", "document", "d", 0), Clause("b", "learning", "document", "d", 0)]
+    p = score("q", Topic(expanded="q"), clauses, vectors[1:], vectors[0], m)
+    assert p[0] >= m.keep > p[1], "cosine 0.6 is kept, 0.2 is not"
 
 
 def test_a_loose_or_broad_label_gives_no_count() -> None:
