@@ -133,10 +133,17 @@ def scope_dict(query: str, result: SearchResult) -> dict[str, Any]:
     }
 
 
+def message_text(answer: Answer) -> str:
+    """The answer as a client shows it: the live-concern notice first, when there is one, so that a
+    client that displays only the message (any OpenAI-compatible chat) still shows 999 and the NSPCC
+    Helpline; ``safety_notice`` still carries it apart for clients that lay it out themselves."""
+    return f"{answer.safety_notice}\n\n{answer.text}" if answer.safety_notice else answer.text
+
+
 def answer_dict(answer: Answer) -> dict[str, Any]:
     return {
         "question": answer.question,
-        "answer": answer.text,
+        "answer": message_text(answer),
         "refused": answer.refused,
         "safety_notice": answer.safety_notice,
         "filters": describe_filters(answer.filters),

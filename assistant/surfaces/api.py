@@ -40,7 +40,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from assistant.casebook import Casebook
 from assistant.handout import write_briefing
-from assistant.shapes import answer_dict, citation_dict, prompts_dict, search_dict
+from assistant.shapes import answer_dict, citation_dict, message_text, prompts_dict, search_dict
 from records.errors import CasebookError, GenerationError, IndexNotReady, InputError
 from records.text import count_tokens, slugify
 from records.types import Answer, Filters
@@ -288,8 +288,8 @@ def build_api(
                 "object": "chat.completion",
                 "created": created,
                 "model": body.model,
-                "choices": [{"index": 0, "message": {"role": "assistant", "content": answer.text}, "finish_reason": "stop"}],
-                "usage": _usage(question, answer.text),
+                "choices": [{"index": 0, "message": {"role": "assistant", "content": message_text(answer)}, "finish_reason": "stop"}],
+                "usage": _usage(question, message_text(answer)),
                 **extra,
             }
         return StreamingResponse(_stream(ident, created, body.model, answer, extra), media_type="text/event-stream")
@@ -337,7 +337,7 @@ async def _stream(ident: str, created: int, model: str, answer: Answer, extra: d
         return f"data: {json.dumps(body, ensure_ascii=False)}\n\n"
 
     yield chunk({"role": "assistant", "content": ""})
-    lines = answer.text.split("\n")
+    lines = message_text(answer).split("\n")  # the live-concern notice, when there is one, comes first
     for i, line in enumerate(lines):
         yield chunk({"content": line + ("\n" if i < len(lines) - 1 else "")})
         await asyncio.sleep(0)
