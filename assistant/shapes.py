@@ -145,6 +145,7 @@ def answer_dict(answer: Answer) -> dict[str, Any]:
         "question": answer.question,
         "answer": message_text(answer),
         "refused": answer.refused,
+        "little": answer.little,
         "safety_notice": answer.safety_notice,
         "filters": describe_filters(answer.filters),
         "standalone_question": answer.standalone_question,
