@@ -358,39 +358,54 @@ def little_answer(
     *,
     coverage: Coverage | None = None,
     about: Sequence[Chunk] = (),
+    closest: Sequence[Point] = (),
 ) -> Answer:
     """No passage in the collection speaks to the question: say so plainly, and name the sources to
     read instead, quoting none of them (a quote would read as an answer). ``coverage`` and ``about``:
     the reviews that carry the question's NSPCC label when the label truly matches it (their first
     chunks), named first; else the nearest sources retrieval found. The answer's sources stay the
-    ranking retrieval found, so nothing is lost to a reader who wants to look further."""
+    ranking retrieval found, so nothing is lost to a reader who wants to look further. ``closest``:
+    passages that may bear on the question though none speaks to it squarely, quoted after the
+    opening line as the closest, each cited (the opening line cites them all)."""
     t = templates()["little"]
+    # With passages to show, the opening says no point stands out and shows the nearest ones; with
+    # none, that nothing found speaks squarely to the question.
+    tier = "closest" if closest else "none"
+    markers = "".join(f"[{n}]" for n in range(1, len(closest) + 1))
     if coverage is not None and about:
         found = {h.doc_id for h in hits}
         named = sorted(about, key=lambda c: (c.doc_id not in found, -(c.meta.year or 0)))[:LITTLE_NEAREST]
         lines = [
             str(
-                t["labelled"].format(
+                t["labelled"][tier].format(
                     count=coverage.reviews,
                     s="" if coverage.reviews == 1 else "s",
                     carry="carries" if coverage.reviews == 1 else "carry",
                     how=coverage.how,
                     sources="; ".join(c.display_heading for c in named),
+                    markers=markers,
                 )
             )
         ]
     else:
-        lines = [str(t["text"])]
+        lines = [str(t["text"][tier].format(markers=markers))]
         if nearest_labels:
             lines.append(str(t["labels"].format(labels=", ".join(nearest_labels))))
         if hits:
             lines.append(str(t["nearest"].format(sources="; ".join(h.best.display_heading for h in hits[:LITTLE_NEAREST]))))
+    citations = [p.cite(i) for i, p in enumerate(closest, 1)]
+    if citations:
+        quoted = [
+            str(t["closest_line"].format(heading=p.chunk.display_heading, quote=p.quote, marker=f"[{c.n}]"))
+            for p, c in zip(closest, citations, strict=True)
+        ]
+        lines = [lines[0], *quoted, *lines[1:]]
     return Answer(
         question=question,
         text="\n".join(lines),
         refused=False,
         safety_notice=None,
-        citations=(),
+        citations=tuple(citations),
         sources=tuple(hits[:10]),
         filters=filters,
         little=True,

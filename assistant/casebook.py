@@ -238,7 +238,7 @@ class Casebook:
             # A follow-up's clauses are judged against the earlier question (and its new aspect), not
             # against the rewritten text, whose filler words ("and what did they …") mean nothing.
             asked = " ".join(filter(None, (focus, history[-1]))) if rewritten else None
-            themed = self._themed(searched, result, filters, focus or None, asked)
+            themed = self._themed(searched, result, filters, focus or None, asked, notice=notice, original=question)
             if themed is not None:
                 answer = themed
             else:
@@ -292,8 +292,18 @@ class Casebook:
         return count_answer(question, firsts, listed, how, read_as, filters)
 
     def _themed(
-        self, question: str, result: SearchResult, filters: Filters, focus: str | None = None, asked: str | None = None
+        self,
+        question: str,
+        result: SearchResult,
+        filters: Filters,
+        focus: str | None = None,
+        asked: str | None = None,
+        *,
+        notice: str | None = None,
+        original: str | None = None,
     ) -> Answer | None:
+        """The themed answer; with ``original`` (the question as asked, from ``ask``), the "little on
+        this" answer quoting the closest passages when some bear on it but none heads a theme."""
         coverage = self.retriever.coverage(question, result, filters, [h.doc_id for h in result.hits])
         topic = self.retriever.topic(question, result)
         return themed_answer(
@@ -308,9 +318,18 @@ class Casebook:
             topic=topic,
             model=self.relevance,
             asked=asked,
+            closest=None if original is None else lambda points, hits: self._little(original, result, filters, notice, points, hits),
         )
 
-    def _little(self, question: str, result: SearchResult, filters: Filters, notice: str | None) -> Answer:
+    def _little(
+        self,
+        question: str,
+        result: SearchResult,
+        filters: Filters,
+        notice: str | None,
+        closest: Sequence[Point] = (),
+        hits: Sequence[ReviewHit] | None = None,
+    ) -> Answer:
         """No passage speaks to the question. When it also reads as a kind of question the reviews do
         not answer, that is a refusal; otherwise the answer says so, names the reviews that carry the
         question's NSPCC label when it truly matches (they are about the topic even though no passage
@@ -328,7 +347,15 @@ class Casebook:
         found = [h.doc_id for h in result.hits]
         coverage = self.retriever.coverage(question, result, filters, found)
         about = [] if coverage.approximate or not coverage.reviews else self.retriever.covering(question, result, filters, found)[0]
-        return little_answer(question, result.hits, filters, result.nearest_labels, coverage=coverage if about else None, about=about)
+        return little_answer(
+            question,
+            result.hits if hits is None else hits,
+            filters,
+            result.nearest_labels,
+            coverage=coverage if about else None,
+            about=about,
+            closest=closest,
+        )
 
     def themed(self, question: str, filters: Filters = Filters()) -> Answer | None:
         """The themed answer to a question about a topic (findings and recommendations several

@@ -102,6 +102,7 @@ def candidates(hits: Sequence[ReviewHit], query: QueryTerms, per_source: int) ->
     return out
 
 
+CLOSEST = 3  # closest passages quoted when no theme can be headed
 SHORT_BATCH = 16  # clauses embedded together: a batch is padded to its longest, so short ones go with short ones
 
 
@@ -171,13 +172,17 @@ def themed_answer(
     topic: Topic | None = None,
     model: RelevanceModel | None = None,
     asked: str | None = None,
+    closest: Callable[[list[Point], list[ReviewHit]], Answer] | None = None,
 ) -> Answer | None:
     """The themed answer (see the module docstring), or None when no clause speaks to the question.
     ``on_topic``: the sources (of ``hits``) judged to be about the question's topic; None: all.
     ``complete``: adds a drawn review's learning and recommendations when retrieval found only its
     summary (``Retriever.with_findings``). ``topic`` and ``model``: the relevance stage's view of
     the question and its model (assistant/relevance.py); ``asked``: what the clauses are judged
-    against, when not the question itself (a follow-up's earlier question and new aspect)."""
+    against, when not the question itself (a follow-up's earlier question and new aspect);
+    ``closest``: the answer to give, from the closest clauses (at most ``CLOSEST``, one per source),
+    when some clause may bear on the question but none is on it squarely enough to head a theme
+    (None: no themed answer then)."""
     cfg = settings or ThemeSettings()
     model = model or load_model()
     topic = topic or Topic(expanded=question, on_label=None if on_topic is None else frozenset(on_topic))
@@ -205,7 +210,15 @@ def themed_answer(
         chosen.extend((kind, g) for g in groups[:most])
     chosen = capped(chosen, model.most)  # what a reader can take in: precision over volume
     if not chosen:
-        return None
+        if closest is None or not members:
+            return None
+        # Clauses that may bear on the question, none squarely enough to head a theme: shown as the
+        # closest passages, one per source, never as what reviews found.
+        nearest: list[_Member] = []
+        for m in sorted(members, key=lambda m: -m.relevance):
+            if m.point.hit.doc_id not in {n.point.hit.doc_id for n in nearest}:
+                nearest.append(m)
+        return closest([m.point for m in nearest[:CLOSEST]], hits)
     return _write(question, hits, coverage, chosen, filters, focus, cfg)
 
 

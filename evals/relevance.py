@@ -199,6 +199,7 @@ def agreement(judged: Iterable[Judged]) -> dict[str, Any]:
 def report_split(cb: Casebook, split: str, judged: dict[tuple[str, str], Judged]) -> dict[str, Any]:
     """The shares a practitioner would see, over the split's judged questions."""
     counts: Counter[str] = Counter()
+    by_kind: dict[str, Counter[str]] = {"themed": Counter(), "closest": Counter()}
     first5: Counter[str] = Counter()
     heads: Counter[str] = Counter()
     misses: list[str] = []
@@ -216,6 +217,7 @@ def report_split(cb: Casebook, split: str, judged: dict[tuple[str, str], Judged]
                 continue
             labels.append(j.label)
             counts[j.label] += 1
+            by_kind["closest" if answer.little else "themed"][j.label] += 1
             if n < 5:
                 first5[j.label] += 1
         for h in headings(answer):
@@ -234,6 +236,10 @@ def report_split(cb: Casebook, split: str, judged: dict[tuple[str, str], Judged]
         "near_share": round(counts["near"] / total, 3) if total else None,
         "off_share": round(counts["off"] / total, 3) if total else None,
         "first_five_on_share": round(first5["on"] / sum(first5.values()), 3) if first5 else None,
+        # The same share over the answers that present themes, and over the closest passages a
+        # "little on this" answer quotes as such.
+        **{f"on_share_{k}": round(c["on"] / sum(c.values()), 3) if c else None for k, c in by_kind.items()},
+        **{f"passages_{k}": sum(c.values()) for k, c in by_kind.items()},
         "heading_on_share": round(heads["on"] / sum(heads.values()), 3) if heads else None,
         "headings": sum(heads.values()),
         "topic_misses": len(misses),
@@ -276,7 +282,9 @@ def summary_lines(report: dict[str, Any]) -> list[str]:
         r = report[split]
         lines.append(
             f"relevance, {split} split ({r['answered']} answers, {r['passages']} passages judged, {r['unjudged']} unjudged): "
-            f"on {r['on_share']}, first five on {r['first_five_on_share']}, off {r['off_share']}, "
+            f"on {r['on_share']} (themed answers {r['on_share_themed']} of {r['passages_themed']}, "
+            f"closest passages {r['on_share_closest']} of {r['passages_closest']}), first five on {r['first_five_on_share']}, "
+            f"off {r['off_share']}, "
             f"headings on {r['heading_on_share']} (of {r['headings']}), topic misses {r['topic_misses']}; "
             f"out-of-scope refused {r['out_of_scope_refused']}, in-scope answered {r['in_scope_answered']} "
             f"(of which 'little on this' {r['in_scope_little']})"

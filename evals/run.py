@@ -9,7 +9,7 @@ Aggregate metrics (all in [0, 1] except latency; higher is better except latency
   at review level over the answer's retrieved sources (evals/metrics.py);
 - citation_validity: share of answered cases whose every [n] resolves and every quote is verbatim;
 - support_recall / support_precision: ALCE citation recall / precision, averaged over answered cases
-  that quote (not a "little on this" answer, which quotes nothing);
+  that quote something (not a "little on this" answer that quotes nothing);
 - overview_consistency: share of answered cases whose overview line cites exactly its citations;
 - fact_recall: share of ``must_contain`` facts found in the answers;
 - refusal_accuracy: out-of-scope cases refused and all others answered;
@@ -171,11 +171,10 @@ def evaluate_case(case: EvalCase, answer: Answer, seconds: float, judge: Judge) 
         # With a language model: was its checked text the answer, or did Casebook fall back?
         m["model_kept"] = float(answer.written_by != "fallback")
         m["model_fallback"] = float(answer.written_by == "fallback")
-    if answer.little:
-        # "The collection has little on this": it quotes nothing, so there is no citation to check;
-        # whether it should have said more shows in fact recall and the passage judgements.
-        if answer.citations:
-            failures.append("a 'little on this' answer carries citations")
+    if answer.little and not answer.citations:
+        # "The collection has little on this" and nothing quoted: no citation to check; whether it
+        # should have said more shows in fact recall and the passage judgements.
+        pass
     elif not answer.refused:
         cited, passages = _cited(answer)
         problems = citation_validity(text, cited, passages)
@@ -207,7 +206,7 @@ def evaluate_case(case: EvalCase, answer: Answer, seconds: float, judge: Judge) 
     if case.type == "adversarial":
         bad = [s for s in case.must_not_contain if s.lower() in text.lower()]
         failures.extend(f"contains {s!r}" for s in bad)
-        grounded = answer.little or (m.get("citation_valid", 0) == 1.0 and m.get("support_recall", 0) == 1.0)
+        grounded = (answer.little and not answer.citations) or (m.get("citation_valid", 0) == 1.0 and m.get("support_recall", 0) == 1.0)
         m["adversarial_pass"] = float(not bad and not answer.refused and grounded)
     return CaseOutcome(case=case, answer=answer_dict(answer), seconds=seconds, metrics=m, failures=failures)
 

@@ -14,14 +14,19 @@ are scored by a model that saw them. The thresholds are chosen on those out-of-f
 - ``head``: the lowest at which pool clauses are judged on at least ``HEAD_TARGET`` of the time;
 - ``little``: ``keep`` (no clause at or above it: the collection has little on the question).
 
-``--write`` writes assistant/relevance.toml with the weights, thresholds and these figures. The
-sealed test split is never read.
+``--write`` writes assistant/relevance.toml with the weights, thresholds and these figures.
+``--grid`` (after fitting) chooses the thresholds again on what the whole pipeline quotes for the
+judged tuning questions (themes, and the closest passages a "little on this" answer quotes): the
+setting that meets most of the passage targets with no topic miss, then the highest on-share, then
+the fewest "little" answers; with ``--write`` it rewrites the thresholds. The sealed test split is
+never read.
 """
 
 from __future__ import annotations
 
 import argparse
 import datetime
+import json
 from collections import defaultdict
 from pathlib import Path
 from typing import Any
@@ -127,12 +132,70 @@ def simulated(p: np.ndarray, y: np.ndarray, groups: np.ndarray, in_pool: np.ndar
     return (sum(quoted) / len(quoted) if quoted else 0.0), empty / max(1, len(by_q))
 
 
+GRID = {"keep": (0.45, 0.5, 0.55), "head": (0.6, 0.65, 0.7), "most": (5, 8)}
+TARGETS = (("on_share", 0.80, 1), ("first_five_on_share", 0.90, 1), ("off_share", 0.05, -1), ("heading_on_share", 0.85, 1))
+
+
+def grid(cb: Casebook, write: bool) -> None:
+    """The thresholds chosen on what the whole pipeline quotes for the tuning split's judged questions
+    (themes, the closest passages of a "little on this" answer): the setting meeting most of the
+    passage targets with no topic miss, then the highest on-share, then the fewest "little" answers."""
+    import re
+    import tempfile
+
+    from evals.relevance import report_split
+    from records.settings import load_settings
+
+    text = WEIGHTS.read_text(encoding="utf-8")
+    judged = load_judgements(split="tuning")
+    best: tuple[tuple[float, ...], dict[str, Any]] | None = None
+    for keep in GRID["keep"]:
+        for head in GRID["head"]:
+            for most in GRID["most"]:
+                trial = re.sub(r"(?m)^keep = .*$", f"keep = {keep}", text)
+                trial = re.sub(r"(?m)^head = .*$", f"head = {head}", trial)
+                trial = re.sub(r"(?m)^little = .*$", f"little = {keep}", trial)
+                trial = re.sub(r"(?m)^most = .*$", f"most = {most}", trial)
+                path = Path(tempfile.mkdtemp()) / WEIGHTS.name
+                path.write_text(trial, encoding="utf-8")
+                trial_cb = Casebook(load_settings(home=cb.settings.home, relevance_model=str(path)), embedder=cb.embedder)
+                r = report_split(trial_cb, "tuning", judged)
+                little = sum(trial_cb.ask(row["question"]).little for row in sample_rows("tuning"))
+                met = sum((r[k] or 0) * sign >= target * sign for k, target, sign in TARGETS) + (r["topic_misses"] == 0)
+                key = (met, r["on_share"] or 0.0, -little)
+                row = {"keep": keep, "head": head, "most": most, "little": little, **{k: r[k] for k, _, _ in TARGETS}}
+                row["topic_misses"] = r["topic_misses"]
+                print(json.dumps(row), flush=True)
+                if best is None or key > best[0]:
+                    best = (key, row)
+    assert best is not None
+    print("chosen:", json.dumps(best[1]))
+    if write:
+        chosen = best[1]
+        out = re.sub(r"(?m)^keep = .*$", f"keep = {chosen['keep']}", text)
+        out = re.sub(r"(?m)^head = .*$", f"head = {chosen['head']}", out)
+        out = re.sub(r"(?m)^little = .*$", f"little = {chosen['keep']}", out)
+        out = re.sub(r"(?m)^most = .*$", f"most = {chosen['most']}", out)
+        out = re.sub(r"(?m)^# Thresholds: .*\n", "", out)
+        out = out.replace(
+            "[thresholds]",
+            "# Thresholds: chosen by `python -m evals.train_relevance --grid --write` on the whole pipeline's quotes for the\n"
+            f"# tuning split's judged questions: {json.dumps(chosen)}\n[thresholds]",
+        )
+        WEIGHTS.write_text(out, encoding="utf-8")
+        print(f"thresholds written to {WEIGHTS}")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--write", action="store_true", help=f"write {WEIGHTS.name}")
+    parser.add_argument("--grid", action="store_true", help="choose the thresholds on the whole pipeline's quotes (after fitting)")
     args = parser.parse_args(argv)
     cb = Casebook()
     cb.ensure_indexed()
+    if args.grid:
+        grid(cb, args.write)
+        return 0
     x, y, groups, in_pool = rows_for(cb)
     print(f"{len(load_judgements(split='tuning'))} tuning judgements; {len(y)} matched to a clause of the retrieved sources")
     p = out_of_fold(x, y, groups)

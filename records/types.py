@@ -290,7 +290,7 @@ class Answer:
     focus: str | None = None  # a follow-up's new aspect, which its points are about
     read_as: tuple[str, ...] = ()  # filters read from the question itself, in words
     written_by: str = "extractive"  # or the model's label when its checked text is the answer, or "fallback"
-    little: bool = False  # the collection has little specifically on the question: nearest reviews shown as such
+    little: bool = False  # no clause on the question squarely enough to head a theme: the nearest shown as such
 
 
 @dataclass(frozen=True)

@@ -101,10 +101,12 @@ def test_a_themed_answer_cites_the_reviews_about_the_label_read_first(cb: Casebo
 
 def test_a_topic_whose_reviews_say_nothing_quotable_on_it_names_them_and_quotes_nothing(cb: Casebook) -> None:
     # The reviews labelled "fractures" are about broken bones, but none of their learning speaks of
-    # them: the answer says so, counts and names the reviews to read, and quotes no near-miss.
+    # them squarely: the answer says so, counts and names the reviews to read, and any passage it
+    # quotes is presented as the nearest, to be checked, never as what reviews found.
     answer = cb.ask("a baby with broken bones")
-    assert answer.little and not answer.citations and not answer.refused
+    assert answer.little and not answer.refused and not answer.themes
     assert "fractures" in answer.text and "Reviews to read:" in answer.text
+    assert not answer.citations or "check each against what you asked" in answer.text.split("\n")[0]
     assert answer.sources, "the ranking stays the answer's sources"
 
 

@@ -79,6 +79,22 @@ def test_little_answer_names_the_reviews_of_a_label_that_truly_matches() -> None
     assert "Reviews to read: 2021 – Leeds – Child F." in a.text and [h.doc_id for h in a.sources] == ["a"]
 
 
+def test_little_answer_quotes_the_closest_passages_as_such_each_cited() -> None:
+    from assistant.answer import Point
+
+    hit = source(
+        passage("Learning includes: schools should follow up absence of young children.", doc="a", heading="2020 – Hull – Child A")
+    )
+    chunk = hit.passages[0].chunk
+    quote = "schools should follow up absence of young children"
+    point = Point(hit=hit, chunk=chunk, quote=quote, offset=chunk.text.index(quote), score=1.0)
+    a = little_answer("nursery attendance", [hit], Filters(), ("education",), closest=[point])
+    lines = a.text.split("\n")
+    assert a.little and [c.n for c in a.citations] == [1] and a.citations[0].quote == quote
+    assert "nearest it, one per source, are below [1]" in lines[0] and lines[1] == f"— 2020 – Hull – Child A: “{quote}” [1]"
+    assert chunk.text[a.citations[0].quote_start - chunk.start : a.citations[0].quote_end - chunk.start] == quote
+
+
 def test_with_no_label_read_the_question_s_cosine_decides() -> None:
     m = load_model()
     vectors = np.asarray([[1.0, 0.0], [0.6, 0.8], [0.2, 0.98]], dtype=np.float32)
