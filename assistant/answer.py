@@ -399,7 +399,7 @@ def little_answer(
             str(t["closest_line"].format(heading=p.chunk.display_heading, quote=p.quote, marker=f"[{c.n}]"))
             for p, c in zip(closest, citations, strict=True)
         ]
-        lines = [lines[0], *quoted, *lines[1:]]
+        lines = [lines[0], *quoted]  # the quoted passages name their sources: no uncited list after them
     return Answer(
         question=question,
         text="\n".join(lines),

@@ -223,15 +223,7 @@ class Casebook:
         result = self.retriever.search_scored(searched, THEMED_SOURCES, filters, named_sources=None if rewritten else named)
         focus = topic(question) if rewritten else None
         if not in_scope(result, live_concern=notice is not None):
-            answer = refusal(
-                question,
-                notice,
-                filters,
-                reviews=self._review_count(),
-                years=self._years(),
-                nearest=result.nearest_labels,
-                reads_as=reads_as(result),
-            )
+            answer = self._refusal(question, result, filters, notice)
         elif result.named:
             answer = compose(searched, result.hits[:10], filters, named={n.doc_id for n in result.named})
         else:
@@ -321,6 +313,17 @@ class Casebook:
             closest=None if original is None else lambda points, hits: self._little(original, result, filters, notice, points, hits),
         )
 
+    def _refusal(self, question: str, result: SearchResult, filters: Filters, notice: str | None) -> Answer:
+        return refusal(
+            question,
+            notice,
+            filters,
+            reviews=self._review_count(),
+            years=self._years(),
+            nearest=result.nearest_labels,
+            reads_as=reads_as(result),
+        )
+
     def _little(
         self,
         question: str,
@@ -335,15 +338,7 @@ class Casebook:
         question's NSPCC label when it truly matches (they are about the topic even though no passage
         found speaks to it), else the nearest sources, and quotes nothing."""
         if reads_as(result) and notice is None:
-            return refusal(
-                question,
-                notice,
-                filters,
-                reviews=self._review_count(),
-                years=self._years(),
-                nearest=result.nearest_labels,
-                reads_as=reads_as(result),
-            )
+            return self._refusal(question, result, filters, notice)
         found = [h.doc_id for h in result.hits]
         coverage = self.retriever.coverage(question, result, filters, found)
         about = [] if coverage.approximate or not coverage.reviews else self.retriever.covering(question, result, filters, found)[0]
