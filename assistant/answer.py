@@ -229,7 +229,8 @@ def _years(chunks: Sequence[Chunk]) -> str:
 def cited_answer(
     question: str, lines: Sequence[str], citations: Sequence[Citation], sources: Sequence[ReviewHit], filters: Filters, **extra: Any
 ) -> Answer:
-    """An answer composed from cited lines (not a refusal): the one constructor every composer uses."""
+    """An answer composed from cited lines (not a refusal): the one constructor every composer uses
+    (a "little on this" answer too, whose lines may cite nothing)."""
     return Answer(
         question=question,
         text="\n".join(lines),
@@ -400,13 +401,4 @@ def little_answer(
             for p, c in zip(closest, citations, strict=True)
         ]
         lines = [lines[0], *quoted]  # the quoted passages name their sources: no uncited list after them
-    return Answer(
-        question=question,
-        text="\n".join(lines),
-        refused=False,
-        safety_notice=None,
-        citations=tuple(citations),
-        sources=tuple(hits[:10]),
-        filters=filters,
-        little=True,
-    )
+    return cited_answer(question, lines, citations, hits[:10], filters, little=True)
