@@ -19,7 +19,7 @@ from typing import Any
 
 from assistant.retrieve import expand_question, matched_groups
 from records.text import stem_list, stems
-from records.types import Answer, Chunk, Citation, Coverage, Filters, ReviewHit
+from records.types import Answer, Chunk, Citation, Filters, ReviewHit
 
 PROMPTS = Path(__file__).resolve().parents[1] / "prompts"
 MAX_POINTS = 6
@@ -357,14 +357,15 @@ def little_answer(
     filters: Filters,
     nearest_labels: Sequence[str] = (),
     *,
-    coverage: Coverage | None = None,
+    how: str = "",
     about: Sequence[Chunk] = (),
     closest: Sequence[Point] = (),
 ) -> Answer:
     """No passage in the collection speaks to the question: say so plainly, and name the sources to
-    read instead, quoting none of them (a quote would read as an answer). ``coverage`` and ``about``:
-    the reviews that carry the question's NSPCC label when the label truly matches it (their first
-    chunks), named first; else the nearest sources retrieval found. The answer's sources stay the
+    read instead, quoting none of them (a quote would read as an answer). ``about`` and ``how``: the
+    reviews that carry the question's NSPCC label when the label truly matches it (their first
+    chunks), counted and named first, and how they were counted; else the nearest sources retrieval
+    found. The answer's sources stay the
     ranking retrieval found, so nothing is lost to a reader who wants to look further. ``closest``:
     passages that may bear on the question though none speaks to it squarely, quoted after the
     opening line as the closest, each cited (the opening line cites them all)."""
@@ -373,16 +374,16 @@ def little_answer(
     # none, that nothing found speaks squarely to the question.
     tier = "closest" if closest else "none"
     markers = "".join(f"[{n}]" for n in range(1, len(closest) + 1))
-    if coverage is not None and about:
+    if about:
         found = {h.doc_id for h in hits}
         named = sorted(about, key=lambda c: (c.doc_id not in found, -(c.meta.year or 0)))[:LITTLE_NEAREST]
         lines = [
             str(
                 t["labelled"][tier].format(
-                    count=coverage.reviews,
-                    s="" if coverage.reviews == 1 else "s",
-                    carry="carries" if coverage.reviews == 1 else "carry",
-                    how=coverage.how,
+                    count=len(about),
+                    s="" if len(about) == 1 else "s",
+                    carry="carries" if len(about) == 1 else "carry",
+                    how=how,
                     sources="; ".join(c.display_heading for c in named),
                     markers=markers,
                 )

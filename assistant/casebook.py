@@ -339,15 +339,15 @@ class Casebook:
         found speaks to it), else the nearest sources, and quotes nothing."""
         if reads_as(result) and notice is None:
             return self._refusal(question, result, filters, notice)
-        found = [h.doc_id for h in result.hits]
-        coverage = self.retriever.coverage(question, result, filters, found)
-        about = [] if coverage.approximate or not coverage.reviews else self.retriever.covering(question, result, filters, found)[0]
+        about, how = self.retriever.covering(question, result, filters, [h.doc_id for h in result.hits])
+        if self.retriever.loose_label(question, result):
+            about = []  # no count, and no list, from a label that only roughly or broadly matches
         return little_answer(
             question,
             result.hits if hits is None else hits,
             filters,
             result.nearest_labels,
-            coverage=coverage if about else None,
+            how=how,
             about=about,
             closest=closest,
         )

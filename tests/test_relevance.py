@@ -73,8 +73,7 @@ def test_little_answer_names_the_nearest_sources_and_quotes_nothing() -> None:
 def test_little_answer_names_the_reviews_of_a_label_that_truly_matches() -> None:
     hits = [source(passage("Learning includes: schools should follow up absence.", doc="a", heading="2020 – Hull – Child A"))]
     about = [passage("Summary.", doc="f", heading="2021 – Leeds – Child F", section="summary")]
-    cov = Coverage(reviews=1, years="2021", how="reviews carrying the NSPCC labels the question names: fractures")
-    a = little_answer("broken bones", hits, Filters(), coverage=cov, about=about)
+    a = little_answer("broken bones", hits, Filters(), how="reviews carrying the NSPCC labels the question names: fractures", about=about)
     assert a.little and a.citations == () and "1 review in the collection carries" in a.text
     assert "Reviews to read: 2021 – Leeds – Child F." in a.text and [h.doc_id for h in a.sources] == ["a"]
 
