@@ -33,7 +33,7 @@ from assistant.safety import safety_notice
 from assistant.stats import collect_stats
 from assistant.support import OverlapJudge
 from assistant.themes import themed_answer, with_headlines
-from records.errors import ConfigError, GenerationError, IndexNotReady, InputError
+from records.errors import CasebookError, ConfigError, GenerationError, IndexNotReady, InputError, ModelStopped
 from records.settings import Settings, load_settings
 from records.types import Answer, Chunk, Citation, Filters, NamedSource, ReviewHit, Stats
 from vectorstore.catalog import open_catalog
@@ -432,7 +432,7 @@ class Casebook:
                         on_token(token)
                     draft = "".join(tokens)
         except (GenerationError, ConfigError) as exc:
-            return replace(extractive, notes=(f"{exc}. Showing Casebook's extractive answer instead.",), written_by="fallback")
+            return replace(extractive, notes=(fallback_note(exc, "Showing Casebook's extractive answer instead"),), written_by="fallback")
         checked = guard(draft, sources, self.judge)
         if checked is None:
             note = f"Too little of {label}'s answer could be checked against the sources, so this is Casebook's extractive answer."
@@ -472,7 +472,7 @@ class Casebook:
                 if self._headline_holds(line, quotes, question):
                     written[i] = line
         except (GenerationError, ConfigError) as exc:
-            return replace(themed, notes=(f"{exc}. The theme headlines are the reviews' own words.",), written_by="fallback")
+            return replace(themed, notes=(fallback_note(exc, "The theme headlines are the reviews' own words"),), written_by="fallback")
         if not tried:
             return themed
         if not written:
@@ -496,3 +496,10 @@ class Casebook:
 
     def _years(self) -> str:
         return years_span(self.retriever.firsts) or "in several years"
+
+
+def fallback_note(exc: CasebookError, instead: str) -> str:
+    """The note on an answer whose model failed: what happened, and what the answer is instead."""
+    if isinstance(exc, ModelStopped):
+        return f"{exc}; this answer is composed from the sources. The model is restarted for the next question."
+    return f"{exc}. {instead}."

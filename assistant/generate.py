@@ -70,17 +70,19 @@ def packaged_smollm2() -> str:
 def _chat_model(spec: LLMSpec, settings: Settings) -> Any:
     try:
         if spec.backend == "llamacpp":
-            from langchain_community.chat_models import ChatLlamaCpp
+            # In a process of its own (assistant/worker.py): a native crash costs one answer, not Casebook.
+            import llama_cpp  # noqa: F401  # installed? (imported for real only in the worker process)
 
-            return ChatLlamaCpp(
-                model_path=spec.model or packaged_smollm2(),
-                n_ctx=settings.llm_context_tokens,
+            from assistant.worker import ModelConfig, WorkerChatModel
+
+            config = ModelConfig(
+                path=spec.model or packaged_smollm2(),
+                context_tokens=settings.llm_context_tokens,
                 max_tokens=settings.llm_max_tokens,
-                temperature=0.0,
-                n_threads=2,
-                verbose=False,
-                streaming=False,
+                threads=settings.llm_threads,
+                extra_buffers=settings.llm_extra_buffers,
             )
+            return WorkerChatModel(config=config, timeout_s=settings.llm_timeout_s)
         if spec.backend == "openai":
             from langchain_openai import ChatOpenAI
             from pydantic import SecretStr
@@ -147,6 +149,16 @@ class Generator:
         self._model = model if model is not None else _chat_model(spec, settings)
         self._lock = threading.Lock() if spec.backend == "llamacpp" else None
 
+    def status(self) -> dict[str, Any]:
+        """The backend, and for the in-process model its worker process (pid, alive, restarts)."""
+        worker = getattr(self._model, "worker", None)
+        return {"backend": self.spec.label, **({"worker": worker.status()} if worker is not None else {})}
+
+    def close(self) -> None:
+        worker = getattr(self._model, "worker", None)
+        if worker is not None:
+            worker.close()
+
     def _messages(self, question: str, sources: Sequence[Chunk]) -> list[tuple[str, str]]:
         return [
             ("system", prompt("system.txt")),
@@ -160,6 +172,8 @@ class Generator:
                     reply = self._model.invoke(messages)
             else:
                 reply = self._model.invoke(messages)
+        except GenerationError:
+            raise
         except Exception as exc:  # every backend has its own errors; this is their one boundary
             raise GenerationError(f"the language model ({self.spec.label}) did not answer: {exc.__class__.__name__}: {exc}") from None
         return str(getattr(reply, "content", reply))
@@ -174,6 +188,8 @@ class Generator:
                     yield from (str(part.content) for part in self._model.stream(self._messages(question, sources)))
             else:
                 yield from (str(part.content) for part in self._model.stream(self._messages(question, sources)))
+        except GenerationError:
+            raise
         except Exception as exc:
             raise GenerationError(f"the language model ({self.spec.label}) did not answer: {exc.__class__.__name__}: {exc}") from None
 

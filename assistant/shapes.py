@@ -136,8 +136,11 @@ def scope_dict(query: str, result: SearchResult) -> dict[str, Any]:
 def message_text(answer: Answer) -> str:
     """The answer as a client shows it: the live-concern notice first, when there is one, so that a
     client that displays only the message (any OpenAI-compatible chat) still shows 999 and the NSPCC
-    Helpline; ``safety_notice`` still carries it apart for clients that lay it out themselves."""
-    return f"{answer.safety_notice}\n\n{answer.text}" if answer.safety_notice else answer.text
+    Helpline; then the answer; then its notes (who wrote it and how it was checked, or why the model's
+    answer was replaced), as the CLI and the chat show them. ``safety_notice`` and ``notes`` still
+    carry them apart for clients that lay them out themselves."""
+    parts = [answer.safety_notice or "", answer.text, "\n".join(f"_{note}_" for note in answer.notes)]
+    return "\n\n".join(p for p in parts if p)
 
 
 def answer_dict(answer: Answer) -> dict[str, Any]:

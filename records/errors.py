@@ -8,7 +8,8 @@
      ├── IndexNotReady      nothing is indexed yet
      ├── StoreError         the vector store cannot be reached or is inconsistent
      └── GenerationError    the language model could not answer (not installed, down, slow, failed);
-                            answers fall back to the extractive one and say so
+          │                 answers fall back to the extractive one and say so
+          └── ModelStopped  the model's process died (a native crash, killed); it is restarted
 
 Each surface (CLI, web app, Python API) turns these into its own form in exactly one place.
 """
@@ -45,4 +46,8 @@ class StoreError(CasebookError):
 
 
 class GenerationError(CasebookError):
+    pass
+
+
+class ModelStopped(GenerationError):
     pass

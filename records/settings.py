@@ -54,6 +54,10 @@ class Settings:
     # sentence per source from its quoted finding: what a 135M model can do), "auto" (per_source
     # for llamacpp, answer for the others).
     llm_style: str = "auto"
+    llm_threads: int = 2  # llamacpp: CPU threads of the model's process
+    # llamacpp: llama.cpp's extra buffer types (AMX matrix multiply, weight repacking). Off by default:
+    # llama.cpp's AMX path crashes on some CPUs (ggml-org/llama.cpp #20824), and a 135M model barely gains.
+    llm_extra_buffers: bool = False
     # Chat app.
     server_host: str = "127.0.0.1"
     server_port: int = 7860
@@ -86,11 +90,16 @@ def _coerce(name: str, raw: Any, target: Any) -> Any:
     try:
         if kind is Path:
             return Path(str(raw)).expanduser()
+        if kind is bool:
+            word = str(raw).strip().lower()
+            if isinstance(raw, bool) or word in ("true", "false", "1", "0", "yes", "no", "on", "off"):
+                return raw if isinstance(raw, bool) else word in ("true", "1", "yes", "on")
+            raise ConfigError(f"setting {name!r}: expected true or false, got {raw!r}")
         if kind is int:
             if isinstance(raw, bool) or (isinstance(raw, float) and not raw.is_integer()):
                 raise ValueError(raw)
             value = int(raw)
-            if value < 0 or (name.endswith(("_port", "_tokens", "_sources", "_s")) and value == 0):
+            if value < 0 or (name.endswith(("_port", "_tokens", "_sources", "_s", "_threads")) and value == 0):
                 raise ConfigError(f"setting {name!r}: expected a positive whole number, got {raw!r}")
             return value
         if not isinstance(raw, str | int | float):  # a TOML table or list where a word was expected

@@ -69,6 +69,8 @@ def test_replace_returns_a_new_settings() -> None:
         ),
         ({"CASEBOOK_CHROMA_MODE": "cloud"}, "chroma_mode: expected 'embedded' or 'server', got 'cloud'"),
         ({"CASEBOOK_CONFIG": "/nonexistent/casebook.toml"}, "does not exist; create it or unset the variable"),
+        ({"CASEBOOK_LLM_EXTRA_BUFFERS": "maybe"}, "setting 'llm_extra_buffers': expected true or false, got 'maybe'"),
+        ({"CASEBOOK_LLM_THREADS": "0"}, "setting 'llm_threads': expected a positive whole number, got '0'"),
     ],
 )
 def test_bad_environment_values(tmp_path: Path, env: dict[str, str], message: str) -> None:
@@ -112,3 +114,10 @@ def test_wrong_types_and_ranges_in_the_file_are_refused(tmp_path: Path, toml: st
     with pytest.raises(ConfigError) as info:
         load_settings(env={"CASEBOOK_HOME": str(tmp_path)})
     assert message in str(info.value)
+
+
+def test_switches_read_true_and_false(tmp_path: Path) -> None:
+    (tmp_path / "casebook.toml").write_text("[casebook]\nllm_extra_buffers = true\n")
+    assert load_settings(env={"CASEBOOK_HOME": str(tmp_path)}).llm_extra_buffers is True
+    assert load_settings(env={"CASEBOOK_HOME": str(tmp_path), "CASEBOOK_LLM_EXTRA_BUFFERS": "off"}).llm_extra_buffers is False
+    assert Settings().llm_extra_buffers is False, "llama.cpp's AMX path stays off unless asked for"

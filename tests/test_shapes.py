@@ -4,12 +4,13 @@ log: field names are a contract (see the README), so they are listed here in ful
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
 from assistant.feedback import read_feedback, record_feedback
-from assistant.shapes import answer_dict, citation_dict, describe_filters, prompts_dict, source_dict
+from assistant.shapes import answer_dict, citation_dict, describe_filters, message_text, prompts_dict, source_dict
 from assistant.stats import format_stats
 from records.types import Citation, Exclusion, Filters, Stats
 from tests.helpers.build import cited_answer, passage, source
@@ -84,6 +85,15 @@ def test_answer_dict_keeps_every_public_field() -> None:
     assert len(data["citations"]) == 1 and set(data["citations"][0]) >= CITATION_FIELDS
     assert len(data["sources"]) == 1 and set(data["sources"][0]) >= SOURCE_FIELDS
     assert json.loads(json.dumps(data)) == data, "plain JSON, nothing that needs a custom encoder"
+
+
+def test_the_message_text_is_notice_then_answer_then_notes() -> None:
+    """What a client that shows only the message text displays: the live-concern notice first, the
+    note on who wrote the answer (or why the model's answer was replaced) last."""
+    answer = cited_answer("bruising?", f"Nursery staff should share concerns [{CITATION.n}].", (CITATION,), notes=("a note",))
+    assert message_text(answer) == f"Nursery staff should share concerns [{CITATION.n}].\n\n_a note_"
+    notice = replace(answer, safety_notice="Call 999.", notes=())
+    assert message_text(notice) == f"Call 999.\n\nNursery staff should share concerns [{CITATION.n}]."
 
 
 def test_citation_dict_values() -> None:
