@@ -139,6 +139,8 @@ class ModelWorker:
         """The model's reply: token by token when ``stream``, else in one piece."""
         with self._lock:
             conn = self._conn if self._process is not None and self._process.poll() is None else None
+            if conn is not None and conn.poll(0):  # readable while idle: the child has gone (end of file)
+                conn = None
             if conn is None:
                 self._stop()
                 conn = self._start()
