@@ -169,6 +169,17 @@ class Casebook:
                 self._generator = Generator(self.settings, self.llm, model=self._chat_model)
             return self._generator
 
+    def model_status(self) -> dict[str, Any] | None:
+        """The language model's state for health checks (for llamacpp its process: pid, alive,
+        restarts); None without a model. Never starts the model."""
+        if self.llm.backend == "extractive":
+            return None
+        try:
+            generator = self.generator
+        except (ConfigError, GenerationError) as exc:
+            return {"backend": self.llm.label, "error": str(exc)}
+        return generator.status() if generator is not None else None
+
     @property
     def relevance(self) -> RelevanceModel:
         """The relevance stage's model: the packaged one, or the file ``settings.relevance_model`` names."""
