@@ -6,6 +6,11 @@ changed document's chunks are replaced; documents that a source no longer yields
 Writes go through the ledger (vectorstore/ledger.py): ``writing`` before the store is touched,
 ``done`` after, and a run first repairs whatever an interrupted run left ``writing``. Its last step
 brings the retrieval catalog (vectorstore/catalog.py) up to date with the index.
+
+A user's file that cannot be read, parsed or chunked is skipped with its reason (``errors``), and so
+is every link or special file the folder search would not follow; hidden files are counted. A
+skipped file changes nothing already indexed: its earlier version, if any, stays as it was. Long
+phases (reading files, chunking, embedding) show their progress on stderr.
 """
 
 from __future__ import annotations
@@ -15,14 +20,14 @@ import fcntl
 import os
 import sys
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from ingest.bundled import Parsed, parse_collection
 from ingest.chunking import chunk_document
-from ingest.files import parse_user_file, read_user_file
-from ingest.sources import iter_paths
+from ingest.files import load_user_file
+from ingest.sources import find_files, shown
 from records.errors import SourceError, StoreError
 from records.settings import Settings
 from records.types import Chunk, Document, Exclusion, SourceProblem
@@ -37,6 +42,8 @@ BUNDLED = "bundled"
 # Chunks embedded per store write: large enough to keep the model busy, small enough that an
 # interrupted run loses little.
 GROUP_CHUNKS = 512
+# Chunks per call to the embedder inside a group, so progress moves within one long document.
+EMBED_SLICE = 128
 
 
 @dataclass
@@ -51,6 +58,8 @@ class IngestReport:
     embedded_chunks: int = 0
     embed_seconds: float = 0.0
     seconds: float = 0.0
+    hidden_files: int = 0
+    hidden_folders: int = 0
     excluded: list[Exclusion] = field(default_factory=list)
     errors: list[SourceProblem] = field(default_factory=list)
 
@@ -66,34 +75,69 @@ class IngestReport:
             "embedded_chunks": self.embedded_chunks,
             "excluded": [e.as_dict() for e in self.excluded],
             "errors": [{"path": e.path, "reason": e.reason} for e in self.errors],
+            "hidden_files": self.hidden_files,
+            "hidden_folders": self.hidden_folders,
             "seconds": round(self.seconds, 2),
         }
 
 
-Progress = Callable[[int, int], None]
+# On a terminal, a phase shows a bar once it has run BAR_DELAY seconds. In a log (stderr not a
+# terminal), a large phase says so when it starts and then every LOG_EVERY seconds, so a long run
+# is visibly alive and a short one prints nothing.
+BAR_DELAY = 1.0
+LOG_EVERY = 30.0
+LARGE = {"file": 20, "document": 100, "chunk": 500}
 
 
-def _parse_sources(paths: Sequence[Path] | None, report: IngestReport) -> dict[str, Parsed]:
-    """origin → what it yields. Unreadable files are reported and skipped."""
+class _Progress:
+    """One phase's progress on stderr: ``update(n)`` as work is done, ``close()`` at the end."""
+
+    def __init__(self, total: int, unit: str, desc: str, *, enabled: bool) -> None:
+        self.total, self.unit, self.desc = total, unit, desc
+        self.done = 0
+        self._bar = None
+        self._logging = enabled and not sys.stderr.isatty() and total >= LARGE[unit]
+        self._last = time.monotonic()
+        if enabled and sys.stderr.isatty() and total:
+            from tqdm import tqdm
+
+            self._bar = tqdm(total=total, unit=unit, desc=desc, delay=BAR_DELAY, file=sys.stderr, leave=False)
+        elif self._logging:
+            print(f"casebook: {desc} {total:,} {unit}s…", file=sys.stderr, flush=True)
+
+    def update(self, n: int) -> None:
+        self.done += n
+        if self._bar is not None:
+            self._bar.update(n)
+        elif self._logging and time.monotonic() - self._last >= LOG_EVERY:
+            self._last = time.monotonic()
+            print(f"casebook: {self.desc}: {self.done:,} of {self.total:,} {self.unit}s done", file=sys.stderr, flush=True)
+
+    def close(self) -> None:
+        if self._bar is not None:
+            self._bar.close()
+
+
+def _parse_sources(paths: Sequence[Path] | None, report: IngestReport, progress: bool) -> dict[str, Parsed]:
+    """origin → what it yields. Unreadable files, and whatever the folder search skipped, are
+    reported and left out."""
     if not paths:
         return {BUNDLED: parse_collection()}
+    found = find_files(paths)
+    report.errors.extend(found.skipped)
+    report.hidden_files, report.hidden_folders = found.hidden_files, found.hidden_folders
     out: dict[str, Parsed] = {}
-    for path in iter_paths(paths):
-        try:
-            src = read_user_file(path)
-            out[str(path.resolve())] = parse_user_file(src)
-        except SourceError as exc:
-            report.errors.append(SourceProblem(path=str(path), reason=str(exc)))
+    bar = _Progress(len(found.files), "file", "reading", enabled=progress)
+    try:
+        for path in found.files:
+            try:
+                out[str(path.resolve())] = load_user_file(path)
+            except SourceError as exc:
+                report.errors.append(SourceProblem(path=shown(path), reason=str(exc)))
+            bar.update(1)
+    finally:
+        bar.close()
     return out
-
-
-def _tqdm_progress(total: int) -> tuple[Progress, Callable[[], None]]:
-    if total < 200 or not sys.stderr.isatty():
-        return (lambda done, n: None), (lambda: None)
-    from tqdm import tqdm
-
-    bar = tqdm(total=total, unit="chunk", desc="embedding", file=sys.stderr)
-    return (lambda done, n: bar.update(n)), bar.close
 
 
 def run_ingest(
@@ -154,7 +198,7 @@ def _run_ingest(
             ledger.forget(unfinished)
             report.repaired = len(unfinished)
 
-        by_origin = _parse_sources(paths, report)
+        by_origin = _parse_sources(paths, report, progress)
         known = ledger.entries()
         todo: list[tuple[Document, str, str]] = []
         seen: set[str] = set()
@@ -201,9 +245,8 @@ def _write(
     report: IngestReport,
     progress: bool,
 ) -> None:
-    chunked = [(doc, origin, fp, chunk_document(doc, settings.chunk_max_tokens)) for doc, origin, fp in todo]
-    total = sum(len(c) for *_, c in chunked)
-    tick, close = _tqdm_progress(total) if progress else ((lambda done, n: None), (lambda: None))
+    chunked = _chunk(todo, settings.chunk_max_tokens, report, progress)
+    bar = _Progress(sum(len(c) for *_, c in chunked), "chunk", "embedding", enabled=progress)
     try:
         group: list[tuple[Document, str, str, list[Chunk]]] = []
         size = 0
@@ -211,12 +254,38 @@ def _write(
             group.append(item)
             size += len(item[3])
             if size >= GROUP_CHUNKS:
-                _write_group(group, store, ledger, embedder, report, tick)
+                _write_group(group, store, ledger, embedder, report, bar)
                 group, size = [], 0
         if group:
-            _write_group(group, store, ledger, embedder, report, tick)
+            _write_group(group, store, ledger, embedder, report, bar)
     finally:
-        close()
+        bar.close()
+
+
+def _chunk(
+    todo: list[tuple[Document, str, str]], max_tokens: int, report: IngestReport, progress: bool
+) -> list[tuple[Document, str, str, list[Chunk]]]:
+    """Each document's chunks. A document that cannot be chunked is reported and left as the index
+    has it (not written, so an earlier version stays)."""
+    out: list[tuple[Document, str, str, list[Chunk]]] = []
+    bar = _Progress(len(todo), "document", "chunking", enabled=progress)
+    try:
+        for doc, origin, fp in todo:
+            try:
+                out.append((doc, origin, fp, chunk_document(doc, max_tokens)))
+            except Exception as exc:
+                name = shown(doc.source_file)
+                report.errors.append(
+                    SourceProblem(
+                        path=name,
+                        reason=f"{name}: could not be cut into passages ({exc.__class__.__name__}: {shown(str(exc))[:200]}); "
+                        "the index keeps its earlier version, if any; report this with the file",
+                    )
+                )
+            bar.update(1)
+    finally:
+        bar.close()
+    return out
 
 
 def _write_group(
@@ -225,17 +294,20 @@ def _write_group(
     ledger: Ledger,
     embedder: Embedder,
     report: IngestReport,
-    tick: Progress,
+    bar: _Progress,
 ) -> None:
     chunks = [c for *_, cs in group for c in cs]
-    t = time.perf_counter()
-    vectors = embedder.embed([c.embed_text for c in chunks])
-    report.embed_seconds += time.perf_counter() - t
-    report.embedded_chunks += len(chunks)
+    vectors: list[list[float]] = []
+    for i in range(0, len(chunks), EMBED_SLICE):
+        part = chunks[i : i + EMBED_SLICE]
+        t = time.perf_counter()
+        vectors.extend(embedder.embed([c.embed_text for c in part]))
+        report.embed_seconds += time.perf_counter() - t
+        report.embedded_chunks += len(part)
+        bar.update(len(part))
     ledger.mark_writing((doc, origin, fp, len(cs)) for doc, origin, fp, cs in group)
     doc_ids = [doc.doc_id for doc, *_ in group]
     store.delete_documents(doc_ids)
     store.upsert(chunks, vectors)
     ledger.mark_done(doc_ids)
     report.written += len(group)
-    tick(len(chunks), len(chunks))

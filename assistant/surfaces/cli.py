@@ -20,6 +20,7 @@ from assistant.casebook import Casebook
 from assistant.handout import briefing_markdown, prompts_markdown, write_briefing
 from assistant.retrieve import check_filters
 from assistant.shapes import answer_dict, describe_filters, prompts_dict, search_dict
+from ingest.sources import shown
 from records.errors import CasebookError, ConfigError, InputError
 from records.settings import Settings, load_settings
 from records.text import slugify
@@ -37,9 +38,12 @@ def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
         print_json(report.as_dict())
         return 1 if report.errors and not report.documents else 0
     for e in report.excluded:
-        print(f"excluded  {e.title} [{e.source_file}]: {e.reason}")
+        print(f"excluded  {shown(e.title)} [{shown(e.source_file)}]: {shown(e.reason)}")
     for err in report.errors:
-        print(f"error     {err.reason}", file=sys.stderr)
+        print(f"error     {shown(err.reason)}", file=sys.stderr)
+    hidden = _hidden_note(report.hidden_files, report.hidden_folders)
+    if hidden:
+        print(f"skipped   {hidden}", file=sys.stderr)
     print(
         f"ingested {report.documents} documents ({report.reviews} reviews), {report.chunks} chunks in the index; "
         f"{report.written} written, {report.unchanged} unchanged, {report.removed} removed, "
@@ -48,6 +52,13 @@ def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
         + f"; {report.seconds:.1f} s"
     )
     return 1 if report.errors and not report.documents else 0
+
+
+def _hidden_note(files: int, folders: int) -> str:
+    counted = [f"{n} hidden {what}{'s' if n != 1 else ''}" for n, what in ((files, "file"), (folders, "folder")) if n]
+    if not counted:
+        return ""
+    return " and ".join(counted) + " (names starting with '.'); name one on the command line to ingest it"
 
 
 def cmd_stats(args: argparse.Namespace, settings: Settings) -> int:
@@ -116,7 +127,7 @@ def cmd_search(args: argparse.Namespace, settings: Settings) -> int:
         return 0
     for i, h in enumerate(hits, 1):
         c = h.best
-        print(f"{i:2}. {c.heading}  [{c.kind}, {c.section}]  score {h.score:.4f}")
+        print(f"{i:2}. {shown(c.heading)}  [{c.kind}, {c.section}]  score {h.score:.4f}")
         print("    " + c.text[:300].replace("\n", " ") + ("…" if len(c.text) > 300 else ""))
     if not hits:
         print("no results")
@@ -137,7 +148,7 @@ def _print_answer(answer: Any) -> None:
         for c in answer.citations:
             m = c.chunk.meta
             extra = ", ".join(x for x in (c.chunk.kind.replace("_", " "), m.report_type or "") if x)
-            print(f"[{c.n}] {c.chunk.heading} ({extra}) — {c.chunk.source_file}:{c.quote_start}-{c.quote_end}")
+            print(f"[{c.n}] {shown(c.chunk.heading)} ({extra}) — {shown(c.chunk.source_file)}:{c.quote_start}-{c.quote_end}")
 
 
 def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
@@ -194,12 +205,14 @@ def cmd_briefing(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
-    from assistant.surfaces.server import LOOPBACK, serve  # gradio is heavy: imported only to serve
+    from assistant.surfaces.server import LOOPBACK, describe_guard, serve  # gradio is heavy: imported only to serve
 
     settings = settings.replace(server_host=args.host or settings.server_host, server_port=args.port or settings.server_port)
     auth = (settings.auth_username, settings.auth_password) if settings.auth_username else None
     if settings.auth_username and not settings.auth_password:
         raise ConfigError("auth_username is set but auth_password is empty; set both (CASEBOOK_AUTH_PASSWORD) or neither")
+    if settings.auth_password and not settings.auth_username:
+        raise ConfigError("auth_password is set but auth_username is empty; set both (CASEBOOK_AUTH_USERNAME) or neither")
     api_key = os.environ.get("CASEBOOK_API_KEY", "")
     if settings.server_host not in LOOPBACK and not (api_key and auth) and not args.allow_open:
         missing = " and ".join(
@@ -212,6 +225,8 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     cb = ready_casebook(settings)  # index first if nothing is indexed, before saying "serving"
     url = f"http://{settings.server_host}:{settings.server_port}"
     print(f"casebook: serving the chat on {url}/ and the API on {url}/v1 and {url}/api (docs: {url}/docs); Ctrl-C stops", file=sys.stderr)
+    # With an API key and no chat login, serve() gives the chat a login whose password is the key.
+    print(f"casebook: {describe_guard(auth, api_key)}", file=sys.stderr)
     serve(cb, host=settings.server_host, port=settings.server_port, auth=auth, api_key=api_key)
     return 0
 
