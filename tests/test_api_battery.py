@@ -264,3 +264,33 @@ def test_the_docs_load_everything_from_this_server(port: int) -> None:
     bundle = next(body for a, (_, body) in fetched.items() if a.endswith(".js"))
     assert spec["openapi"].startswith("3.1") and b"isOAS31" in bundle  # a Swagger UI that reads this spec
     conn.close()
+
+
+def test_the_documentation_shows_every_responses_shape(client: TestClient) -> None:
+    """Typed response models (assistant/shapes.py): /openapi.json names the shape each route returns,
+    the same one ``--json`` prints."""
+    spec = client.get("/openapi.json").json()
+
+    def returned(path: str, method: str) -> str:
+        schema = spec["paths"][path][method]["responses"]["200"]["content"]["application/json"]["schema"]
+        return str(schema.get("$ref", "")).rsplit("/", 1)[-1]
+
+    expected = {
+        ("/api/ask", "post"): "AnswerOut",
+        ("/api/search", "post"): "SearchOut",
+        ("/api/prompts", "post"): "PromptsOut",
+        ("/api/stats", "get"): "StatsOut",
+        ("/api/health", "get"): "HealthOut",
+    }
+    assert {route: returned(*route) for route in expected} == expected
+    citation = spec["components"]["schemas"]["CitationOut"]["properties"]
+    assert {"n", "quote", "source_file", "quote_start", "quote_end", "passage"} <= set(citation)
+
+
+def test_typed_answers_are_what_the_cli_prints(client: TestClient, cb: Casebook) -> None:
+    from assistant.shapes import answer_dict
+
+    got = client.post("/api/ask", json={"question": "bruising in non-mobile babies"}).json()
+    assert got == answer_dict(cb.ask("bruising in non-mobile babies"))
+    assert client.get("/api/stats").json() == json.loads(json.dumps(cb.stats().as_dict()))
+    assert "llm" not in client.get("/api/health").json(), "no model configured: nothing to report"

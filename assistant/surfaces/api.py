@@ -52,7 +52,17 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from assistant.casebook import MAX_QUESTION_CHARS, Casebook
 from assistant.handout import write_briefing
-from assistant.shapes import answer_dict, citation_dict, message_text, prompts_dict, search_dict
+from assistant.shapes import (
+    AnswerOut,
+    PromptsOut,
+    SearchOut,
+    StatsOut,
+    answer_out,
+    citation_dict,
+    message_text,
+    prompts_out,
+    search_out,
+)
 from records.errors import CasebookError, GenerationError, IndexNotReady, InputError
 from records.text import count_tokens, slugify
 from records.types import Answer, Filters
@@ -73,6 +83,15 @@ YEARS = (1900, 2100)  # a filter's years; the reviews are from this century, the
 # other paths, and the documentation must load without it.
 DOCS_ASSETS = "/api/docs-assets"
 RETRY_AFTER_S = 5  # a full queue of extractive answers drains in a few seconds; a model's take longer
+
+
+class HealthOut(BaseModel):
+    """``GET /api/health``: the server is up; which model answers; with ``llamacpp`` its process."""
+
+    status: str
+    model: str
+    years: list[int] = Field(description="the first and last publication year in the index")
+    llm: dict[str, Any] | None = Field(default=None, description="the model: backend, and its process (pid, alive, restarts)")
 
 
 class ApiError(Exception):
@@ -369,29 +388,29 @@ def build_api(
 
     guard = [Depends(authorised)]
 
-    @app.get("/api/health", dependencies=guard, tags=["casebook"])
-    async def health() -> dict[str, Any]:
+    @app.get("/api/health", dependencies=guard, tags=["casebook"], response_model_exclude_none=True)
+    async def health() -> HealthOut:
         model = cb.model_status()  # the local model's process may have been replaced; the server is still ok
-        return {"status": "ok", "model": served, "years": cb.years[:1] + cb.years[-1:], **({"llm": model} if model else {})}
+        return HealthOut(status="ok", model=served, years=cb.years[:1] + cb.years[-1:], llm=model)
 
     @app.get("/api/stats", dependencies=guard, tags=["casebook"])
-    async def stats() -> dict[str, Any]:
-        return (await limiter.run(cb.stats)).as_dict()
+    async def stats() -> StatsOut:
+        return StatsOut.model_validate((await limiter.run(cb.stats)).as_dict())
 
     @app.post("/api/ask", dependencies=guard, tags=["casebook"])
-    async def ask(body: AskIn) -> dict[str, Any]:
+    async def ask(body: AskIn) -> AnswerOut:
         answer = await limiter.run(lambda: cb.ask(body.question, body.filters.to_filters(), history=body.history))
-        return answer_dict(answer)
+        return answer_out(answer)
 
     @app.post("/api/search", dependencies=guard, tags=["casebook"])
-    async def search(body: SearchIn) -> dict[str, Any]:
+    async def search(body: SearchIn) -> SearchOut:
         result = await limiter.run(lambda: cb.search_scored(body.query, k=body.k, filters=body.filters.to_filters()))
-        return search_dict(body.query, result)
+        return search_out(body.query, result)
 
     @app.post("/api/prompts", dependencies=guard, tags=["casebook"])
-    async def prompts(body: PromptsIn) -> dict[str, Any]:
+    async def prompts(body: PromptsIn) -> PromptsOut:
         p = await limiter.run(lambda: cb.prompts(body.theme, body.filters.to_filters(), n=body.n))
-        return prompts_dict(p.theme, p.notice, [(line.text, line.cites) for line in p.lines], p.citations)
+        return prompts_out(p.theme, p.notice, [(line.text, line.cites) for line in p.lines], p.citations)
 
     @app.post("/api/briefing", dependencies=guard, tags=["casebook"], response_class=FileResponse)
     async def briefing(body: BriefingIn) -> FileResponse:
