@@ -14,28 +14,25 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Sequence
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 from assistant import trainer
-from assistant.answer import Point, compose, little_answer, overview_line, years_span
-from assistant.counting import MAX_LISTED, candidates_answer, count_answer
+from assistant.answer import Point
 from assistant.feedback import record_feedback
-from assistant.followup import needs_context, standalone, topic
-from assistant.generate import Generator, budget_sources, parse_llm
-from assistant.guard import guard, invents
-from assistant.reading import Reading, merged, read_question
-from assistant.refusal import in_scope, reads_as, refusal
+from assistant.followup import needs_context, standalone
+from assistant.generate import Generator, parse_llm
+from assistant.reading import Reading, read_question
 from assistant.relevance import Clause, RelevanceModel, load_model, score
 from assistant.retrieve import Retriever, SearchResult, check_filters
+from assistant.routes import THEMED_SOURCES, Question, Router
 from assistant.safety import safety_notice
 from assistant.stats import collect_stats
 from assistant.support import OverlapJudge
-from assistant.themes import themed_answer, with_headlines
-from records.errors import CasebookError, ConfigError, GenerationError, IndexNotReady, InputError, ModelStopped
+from assistant.writing import Writer
+from records.errors import ConfigError, GenerationError, IndexNotReady, InputError
 from records.settings import Settings, load_settings
-from records.types import Answer, Chunk, Citation, Filters, NamedSource, ReviewHit, Stats
+from records.types import Answer, Chunk, Filters, NamedSource, ReviewHit, Stats
 from vectorstore.catalog import open_catalog
 from vectorstore.embedder import Embedder, load_embedder, unit_vectors
 from vectorstore.indexer import IngestReport, run_ingest
@@ -43,8 +40,6 @@ from vectorstore.store import open_store
 
 MAX_QUESTION_CHARS = 2000
 LLM_STYLES = ("auto", "answer", "per_source", "headlines")
-HEADLINE_QUOTES = 4  # a theme's quotes shown to the model to word its headline
-THEMED_SOURCES = 24  # sources a themed answer may draw on (the first 10 are the ranking shown as sources)
 
 
 def check_question(question: str) -> str:
@@ -181,6 +176,11 @@ class Casebook:
         return generator.status() if generator is not None else None
 
     @property
+    def writer(self) -> Writer:
+        """The configured model's part in an answer (assistant/writing.py)."""
+        return Writer(self.settings, self.llm, lambda: self.generator, self.judge)
+
+    @property
     def relevance(self) -> RelevanceModel:
         """The relevance stage's model: the packaged one, or the file ``settings.relevance_model`` names."""
         return load_model(Path(self.settings.relevance_model)) if self.settings.relevance_model else load_model()
@@ -213,57 +213,27 @@ class Casebook:
         """``history``: the earlier questions of the conversation (as searched), oldest first; a
         question that refers back to them is searched as a standalone question. ``on_token`` receives
         the model's draft as it streams (generative backends only; the returned answer is guarded)."""
+        return self.router.answer(self.question(question, filters, history), on_token)
+
+    def question(self, question: str, filters: Filters = Filters(), history: Sequence[str] = ()) -> Question:
+        """The question read once, at the door: checked, its filters checked, a follow-up rewritten as
+        a standalone question, the live-concern notice, the sources it names, what it carries."""
         question = check_question(question)
-        filters = self.check_filters(filters)
-        rewritten = self._standalone(question, history)
-        searched = rewritten or question
-        notice = safety_notice(question)  # every kind of answer leads with it when a child may be at risk now
         named = self.retriever.names.in_question(question)  # read once: candidates, reading and search use it
-        candidates = self.retriever.names.candidates(question, named)
-        if candidates:
-            return replace(self._candidates(question, candidates, filters), safety_notice=notice)
-        reading = self.read(question, named)
-        notes = tuple(f"Nothing in the collection is {u}; it holds {self._years()}." for u in reading.unmatched)
-        if reading.counting:
-            answer = self._count(question, reading, self.check_filters(merged(filters, reading.filters)))
-            return replace(answer, read_as=reading.said, notes=(*answer.notes, *notes), safety_notice=notice)
-        read = reading.filters
-        if read.age_band:  # a theme question about "babies" keeps reviews of several children or unknown age
-            read = replace(read, age_band=(*read.age_band, "multiple/unknown"))
-        filters = self.check_filters(merged(filters, read))
-        result = self.retriever.search_scored(searched, THEMED_SOURCES, filters, named_sources=None if rewritten else named)
-        focus = topic(question) if rewritten else None
-        if not in_scope(result, live_concern=notice is not None):
-            answer = self._refusal(question, result, filters, notice)
-        elif result.named:
-            answer = compose(searched, result.hits[:10], filters, named={n.doc_id for n in result.named})
-        else:
-            # A follow-up's clauses are judged against the earlier question (and its new aspect), not
-            # against the rewritten text, whose filler words ("and what did they …") mean nothing.
-            asked = " ".join(filter(None, (focus, history[-1]))) if rewritten else None
-            themed = self._themed(searched, result, filters, focus or None, asked, notice=notice, original=question)
-            if themed is not None:
-                answer = themed
-            else:
-                # A follow-up the stage finds nothing for keeps the plain answer (one point per source):
-                # its judgements were made on standalone questions only, and "and what did they
-                # recommend?" must not be told the collection has nothing on the topic just discussed.
-                plain = replace(compose(searched, result.hits[:10], filters), focus=focus or None)
-                answer = plain if rewritten else self._little(question, result, filters, notice)
-        if not answer.refused and not answer.little and self.llm.backend != "extractive":
-            # "headlines": a themed answer keeps its structure and the model words its headlines only.
-            headlines = bool(answer.themes) and self.settings.llm_style == "headlines"
-            answer = self._headlines(searched, answer) if headlines else self._generative(searched, answer, on_token)
-        if not answer.refused:
-            answer = replace(answer, question=question, safety_notice=notice)
-        return replace(
-            answer,
-            standalone_question=rewritten,
-            inferred_labels=tuple(i.label for i in result.inferred),
-            named_sources=result.named,
-            read_as=reading.said,
-            notes=(*answer.notes, *notes),
+        return Question(
+            text=question,
+            filters=self.check_filters(filters),
+            history=tuple(history),
+            rewritten=self._standalone(question, history),
+            notice=safety_notice(question),  # every kind of answer leads with it when a child may be at risk now
+            named=named,
+            candidates=tuple(self.retriever.names.candidates(question, named)),
+            reading=self.read(question, named),
         )
+
+    @property
+    def router(self) -> Router:
+        return Router(self.retriever, self.embedder, self.relevance, self.writer, self.check_filters)
 
     def read(self, question: str, named: tuple[NamedSource, ...] | None = None) -> Reading:
         """The question's own filters and whether it asks for a count (assistant/reading.py). A
@@ -272,102 +242,11 @@ class Casebook:
             return Reading()
         return read_question(question, years=self.years, areas=self.retriever.areas)
 
-    def _candidates(self, question: str, candidates: Sequence[NamedSource], filters: Filters) -> Answer:
-        """A question that may mean any of several reviews of the same name: list them to choose from."""
-        firsts = [self.retriever.first(n.doc_id) for n in candidates]
-        name = self.retriever.names.written_name(candidates[0].doc_id)
-        answer = candidates_answer(question, firsts, self.retriever.chunks_of([c.doc_id for c in firsts]), name, filters)
-        return replace(answer, named_sources=tuple(candidates))
-
-    def _count(self, question: str, reading: Reading, filters: Filters) -> Answer:
-        """A counting or listing question, answered exactly from the metadata (assistant/counting.py)."""
-        firsts = self.retriever.matching(filters)
-        if not filters.kind:  # "how many reviews …": case reviews, not briefings or notes
-            firsts = [c for c in firsts if c.kind == "case_review"]
-        how = "the reviews' own details (year, nation, area, the child's age, outcome)"
-        if reading.topic:
-            result = self.retriever.search_scored(reading.topic, THEMED_SOURCES, filters)
-            covered, how = self.retriever.covering(reading.topic, result, filters, [h.doc_id for h in result.hits])
-            ids = {c.doc_id for c in covered}
-            firsts = [c for c in firsts if c.doc_id in ids]
-        read_as = " · ".join(reading.said) or "every review"
-        listed = self.retriever.chunks_of([c.doc_id for c in firsts[:MAX_LISTED]])
-        return count_answer(question, firsts, listed, how, read_as, filters)
-
-    def _themed(
-        self,
-        question: str,
-        result: SearchResult,
-        filters: Filters,
-        focus: str | None = None,
-        asked: str | None = None,
-        *,
-        notice: str | None = None,
-        original: str | None = None,
-    ) -> Answer | None:
-        """The themed answer; with ``original`` (the question as asked, from ``ask``), the "little on
-        this" answer quoting the closest passages when some bear on it but none heads a theme."""
-        coverage = self.retriever.coverage(question, result, filters, [h.doc_id for h in result.hits])
-        topic = self.retriever.topic(question, result)
-        return themed_answer(
-            question,
-            result.hits,
-            coverage,
-            self.embedder.embed,
-            filters,
-            focus=focus,
-            on_topic=topic.on_label,
-            complete=self.retriever.with_findings,
-            topic=topic,
-            model=self.relevance,
-            asked=asked,
-            closest=None if original is None else lambda points, hits: self._little(original, result, filters, notice, points, hits),
-        )
-
-    def _refusal(self, question: str, result: SearchResult, filters: Filters, notice: str | None) -> Answer:
-        return refusal(
-            question,
-            notice,
-            filters,
-            reviews=self._review_count(),
-            years=self._years(),
-            nearest=result.nearest_labels,
-            reads_as=reads_as(result),
-        )
-
-    def _little(
-        self,
-        question: str,
-        result: SearchResult,
-        filters: Filters,
-        notice: str | None,
-        closest: Sequence[Point] = (),
-        hits: Sequence[ReviewHit] | None = None,
-    ) -> Answer:
-        """No passage speaks to the question. When it also reads as a kind of question the reviews do
-        not answer, that is a refusal; otherwise the answer says so, names the reviews that carry the
-        question's NSPCC label when it truly matches (they are about the topic even though no passage
-        found speaks to it), else the nearest sources, and quotes nothing."""
-        if reads_as(result) and notice is None:
-            return self._refusal(question, result, filters, notice)
-        about, how = self.retriever.covering(question, result, filters, [h.doc_id for h in result.hits])
-        if self.retriever.loose_label(question, result):
-            about = []  # no count, and no list, from a label that only roughly or broadly matches
-        return little_answer(
-            question,
-            result.hits if hits is None else hits,
-            filters,
-            result.nearest_labels,
-            how=how,
-            about=about,
-            closest=closest,
-        )
-
     def themed(self, question: str, filters: Filters = Filters()) -> Answer | None:
         """The themed answer to a question about a topic (findings and recommendations several
         reviews share, with the topic's coverage), or None when too few sources speak to it."""
         filters = self.check_filters(filters)
-        return self._themed(question, self.retriever.search_scored(question, THEMED_SOURCES, filters), filters)
+        return self.router.themed(question, self.retriever.search_scored(question, THEMED_SOURCES, filters), filters)
 
     def on_question(self, question: str, points: Sequence[Point]) -> list[Point]:
         """The points the relevance stage judges on the question (assistant/relevance.py), most
@@ -406,111 +285,3 @@ class Casebook:
     def record_feedback(self, answer: Answer, *, helpful: bool, comment: str = "") -> dict[str, Any]:
         """Append a thumbs up/down (and comment) on an answer to ``$CASEBOOK_HOME/feedback.jsonl``."""
         return record_feedback(self.settings.feedback_path, answer, helpful=helpful, comment=comment)
-
-    def _generative(self, question: str, extractive: Answer, on_token: Callable[[str], None] | None) -> Answer:
-        """The model's answer, checked by the guard; the extractive answer, with a note, when the model
-        fails or too little of what it wrote can be checked against the sources."""
-        label = self.llm.label
-        style = self.settings.llm_style
-        per_source = style == "per_source" or (style in ("auto", "headlines") and self.llm.backend == "llamacpp")
-        try:
-            generator = self.generator
-            assert generator is not None
-            if per_source:
-                # One sentence per source, from the clause the extractive answer quotes: a small
-                # model restates what it is given well and composes from several passages badly.
-                first: dict[str, Citation] = {}
-                for c in extractive.citations:
-                    first.setdefault(c.chunk.doc_id, c)
-                chosen = list(first.values())[: self.settings.llm_sources]
-                sources = [c.chunk for c in chosen]
-                parts = []
-                for i, c in enumerate(chosen, 1):
-                    line = generator.sentence(question, c.quote)
-                    if line and not invents(line, c.chunk.text, question):
-                        parts.append(f"{line[:-1]} [{i}]{line[-1]}")
-                        if on_token is not None:
-                            on_token(parts[-1] + " ")
-                draft = " ".join(parts)
-            else:
-                sources = budget_sources(question, [h.best for h in extractive.sources[: self.settings.llm_sources]], self.settings)
-                if on_token is None:
-                    draft = generator.draft(question, sources)
-                else:
-                    tokens = []
-                    for token in generator.stream(question, sources):
-                        tokens.append(token)
-                        on_token(token)
-                    draft = "".join(tokens)
-        except (GenerationError, ConfigError) as exc:
-            return replace(extractive, notes=(fallback_note(exc, "Showing Casebook's extractive answer instead"),), written_by="fallback")
-        checked = guard(draft, sources, self.judge)
-        if checked is None:
-            note = f"Too little of {label}'s answer could be checked against the sources, so this is Casebook's extractive answer."
-            return replace(extractive, notes=(note,), written_by="fallback")
-        r = checked.report
-        note = f"Written by {label}; every sentence was checked against the passage it cites."
-        if r.removed == 1:
-            note += " 1 sentence the sources did not support was removed."
-        elif r.removed:
-            note += f" {r.removed} sentences the sources did not support were removed."
-        return replace(
-            extractive,
-            text="\n".join([overview_line(checked.citations), checked.text]),
-            citations=checked.citations,
-            notes=(note,),
-            themes=(),  # the extractive themes cite the extractive citations, which this answer replaces
-            written_by=label,
-        )
-
-    def _headlines(self, question: str, themed: Answer) -> Answer:
-        """The model's sentence for each theme two or more sources make, kept only when it brings in
-        at most two content words of its own (``invents``) and the support judge finds it said by at least half
-        of the theme's quotes; otherwise the theme keeps its verbatim clause. Citations, quotes and
-        the coverage line never change."""
-        label = self.llm.label
-        written: dict[int, str] = {}
-        tried = 0
-        try:
-            generator = self.generator
-            assert generator is not None
-            for i, theme in enumerate(themed.themes):
-                if theme.reviews < 2:
-                    continue  # one source's clause is already its own headline
-                quotes = [themed.citations[n - 1].quote for n in theme.citations][:HEADLINE_QUOTES]
-                tried += 1
-                line = generator.headline(question, quotes)
-                if self._headline_holds(line, quotes, question):
-                    written[i] = line
-        except (GenerationError, ConfigError) as exc:
-            return replace(themed, notes=(fallback_note(exc, "The theme headlines are the reviews' own words"),), written_by="fallback")
-        if not tried:
-            return themed
-        if not written:
-            note = f"None of {label}'s theme headlines could be checked against their themes' quotes, so they are the reviews' own words."
-            return replace(themed, notes=(note,), written_by="fallback")
-        note = (
-            f"{len(written)} of {tried} theme headlines written by {label}, each checked against the quotes of its theme; "
-            "the quotes under each are the reviews' own words."
-        )
-        return replace(with_headlines(themed, written, label), notes=(note,), written_by=label)
-
-    def _headline_holds(self, line: str, quotes: Sequence[str], question: str) -> bool:
-        bare = line.strip()
-        if not 3 <= len(bare.split()) <= 40 or "[" in bare or invents(bare, " ".join(quotes), question):
-            return False
-        said = sum(self.judge.verdicts([(bare, q) for q in quotes]))
-        return said >= max(1, -(-len(quotes) // 2))
-
-    def _review_count(self) -> int:
-        return sum(c.kind == "case_review" for c in self.retriever.firsts)
-
-    def _years(self) -> str:
-        return years_span(self.retriever.firsts) or "in several years"
-
-
-def fallback_note(exc: CasebookError, instead: str) -> str:
-    """The note on an answer whose model failed: what happened, and what the answer is instead."""
-    if isinstance(exc, ModelStopped):
-        return f"{exc}; this answer is composed from the sources. The model is restarted for the next question."
-    return f"{exc}. {instead}."
