@@ -13,13 +13,16 @@ from assistant.labels import LabelIndex, LabelSettings, load_label_texts
 from tests.helpers.fakes import FakeEmbedder
 
 
-def test_every_label_has_a_definition_and_four_phrasings_in_other_words() -> None:
+def test_every_label_has_a_definition_and_phrasings_in_other_words() -> None:
+    # Four phrasings each were written; those that paraphrased an evaluation question were removed
+    # (tests/test_eval_hygiene.py), so a label keeps one to four.
     described = load_label_texts()
     assert len(described) >= 380
     for label, text in described.items():
         assert text.definition.strip(), label
-        assert len(text.phrasings) == 4, label
+        assert 1 <= len(text.phrasings) <= 4, label
         assert all(p.strip() and p != label for p in text.phrasings), label
+    assert sum(len(t.phrasings) == 4 for t in described.values()) > 0.8 * len(described)
 
 
 def test_a_label_vector_is_the_centroid_of_its_texts(tmp_path: Path) -> None:
