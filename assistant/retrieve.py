@@ -271,7 +271,8 @@ class Retriever:
         chunk_lists = {"dense": dense, "dense_expanded": dense_expanded, "lexical": self.lexical(expanded, pool, filters)}
         doc_lists: dict[str, list[str]] = {name: _doc_order(hits) for name, hits in chunk_lists.items()}
         doc_lists["review_bm25"] = self.review_lexical(expanded, pool, filters)
-        doc_lists["review_bm25_plain"] = self.review_lexical(question, pool, filters)
+        if self.config.weight("review_bm25_plain") > 0:  # a list that carries no weight is not computed
+            doc_lists["review_bm25_plain"] = self.review_lexical(question, pool, filters)
         named = self.labels_in(question)
         doc_lists["labels"] = self._labelled(groups, [*doc_lists["review_bm25"], *doc_lists["dense"]], filters, named)
         if named_sources is None:  # the sources this very question names, unless the caller has read them
