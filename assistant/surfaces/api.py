@@ -19,14 +19,8 @@ most ``max_concurrent`` answers are computed at once and ``max_waiting`` more wa
 thread finishes in the background but its slot is released only when it does, so a slow model cannot
 pile up work.
 
-Input is bounded at the door. A body is counted as it arrives, whatever its framing (a declared
-Content-Length or chunked), and refused with 413 past ``max_body_bytes`` (``max_chat_body_bytes`` for
-chat completions, whose clients resend the whole conversation every turn). A question is at most
-MAX_QUESTION_CHARS (Casebook's own check); ``/api/ask``'s ``history`` at most MAX_TURNS earlier
-questions of MAX_TURN_CHARS each and MAX_HISTORY_CHARS in all, refused past that; a chat's earlier user
-messages are cut to the most recent that fit the same bounds instead, so a long conversation keeps
-working. Text holding a lone surrogate escape (valid JSON, not Unicode) and years outside YEARS are
-refused with 422. ``/docs`` loads Swagger UI from this server (the fastapi-offline package), not a CDN.
+Input is bounded at the door (assistant/surfaces/bounds.py: body size however it is framed, Unicode
+text, history, years). ``/docs`` loads Swagger UI from this server (fastapi-offline), not a CDN.
 """
 
 from __future__ import annotations
@@ -37,7 +31,7 @@ import secrets
 import threading
 import time
 import uuid
-from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any, Literal, TypeVar
 
@@ -45,12 +39,10 @@ from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, JSONResponse, StreamingResponse
 from fastapi_offline import FastAPIOffline
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
-from starlette import types as asgi
-from starlette.datastructures import Headers
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from assistant.casebook import MAX_QUESTION_CHARS, Casebook
+from assistant.casebook import Casebook
 from assistant.handout import write_briefing
 from assistant.shapes import (
     AnswerOut,
@@ -63,22 +55,26 @@ from assistant.shapes import (
     prompts_out,
     search_out,
 )
+from assistant.surfaces.bounds import (
+    MAX_BODY_BYTES,
+    MAX_CHAT_BODY_BYTES,
+    MAX_HISTORY_CHARS,
+    MAX_TURN_CHARS,
+    MAX_TURNS,
+    YEARS,
+    BodyLimit,
+    RequestIn,
+    check_history,
+    check_year,
+    error_response,
+    recent_turns,
+    schema_problem,
+)
 from records.errors import CasebookError, GenerationError, IndexNotReady, InputError
 from records.text import count_tokens, slugify
 from records.types import Answer, Filters
 
 T = TypeVar("T")
-MAX_BODY_BYTES = 64 * 1024
-# Clients of chat completions resend every earlier turn, Casebook's cited answers included, so a long
-# conversation outgrows 64 KB; it is still answered (its oldest turns dropped by ``recent_turns``).
-MAX_CHAT_BODY_BYTES = 256 * 1024
-# Bounds no real conversation reaches: the chat's own history is its questions of at most
-# MAX_QUESTION_CHARS (a follow-up as searched also carries its earlier topic, hence twice that), and
-# only the last one is read, to resolve a follow-up.
-MAX_TURNS = 100
-MAX_TURN_CHARS = 2 * MAX_QUESTION_CHARS
-MAX_HISTORY_CHARS = 40_000
-YEARS = (1900, 2100)  # a filter's years; the reviews are from this century, the bound only stops nonsense
 # Swagger UI's files, under /api/ with the routes they document: the chat's login (server.py) guards the
 # other paths, and the documentation must load without it.
 DOCS_ASSETS = "/api/docs-assets"
@@ -100,97 +96,6 @@ class ApiError(Exception):
         self.status, self.message, self.code, self.headers = status, message, code, headers
 
 
-class BodyTooLarge(StarletteHTTPException):
-    def __init__(self, limit: int) -> None:
-        super().__init__(413, f"the request body is over the limit of {limit:,} bytes; send a shorter request")
-
-
-def _error(status: int, message: str, code: str, headers: Mapping[str, str] | None = None) -> JSONResponse:
-    kind = "invalid_request_error" if status < 500 else "server_error"
-    message = message.encode("utf-8", "backslashreplace").decode("utf-8")  # an error must never fail to be sent
-    return JSONResponse({"error": {"message": message, "type": kind, "code": code}}, status_code=status, headers=headers)
-
-
-class BodyLimit:
-    """Answers 413 once a request body passes its limit, whatever its framing: a declared Content-Length
-    before anything is read, a chunked body as its bytes arrive, so at most the limit plus one read is
-    ever held. ``limits``: a larger or smaller limit for some paths."""
-
-    def __init__(self, app: asgi.ASGIApp, limit: int, limits: dict[str, int]) -> None:
-        self.app, self.limit, self.limits = app, limit, limits
-
-    async def __call__(self, scope: asgi.Scope, receive: asgi.Receive, send: asgi.Send) -> None:
-        if scope["type"] != "http":
-            return await self.app(scope, receive, send)
-        limit = self.limits.get(scope["path"], self.limit)
-        size = Headers(scope=scope).get("content-length", "")
-        if size.isdigit() and int(size) > limit:
-            message = f"request body of {size} bytes is over the limit of {limit:,}; send a shorter request"
-            return await _error(413, message, "body_too_large")(scope, receive, send)
-        seen, started = 0, False
-
-        async def counted() -> asgi.Message:
-            nonlocal seen
-            message = await receive()
-            seen += len(message.get("body", b""))
-            if seen > limit:
-                raise BodyTooLarge(limit)  # FastAPI passes an HTTPException on to on_http: a JSON 413
-            return message
-
-        async def sent(message: asgi.Message) -> None:
-            nonlocal started
-            started = started or message["type"] == "http.response.start"
-            await send(message)
-
-        try:
-            await self.app(scope, counted, sent)
-        except BodyTooLarge as exc:  # read outside a route (a mounted app's middleware): answered here
-            if started:
-                raise
-            await _error(413, str(exc.detail), "body_too_large")(scope, receive, send)
-
-
-def _surrogate_at(value: Any, where: str = "") -> str | None:
-    """Where in a decoded JSON value a string holds a lone surrogate (``"\\ud800"`` is valid JSON but
-    not Unicode, and fails later, when the text is encoded); None when there is none."""
-    if isinstance(value, str):
-        return None if value.isascii() or _encodes(value) else where or "body"
-    if isinstance(value, dict):
-        for key, item in value.items():
-            if not _encodes(str(key)):
-                return f"a key in {where or 'body'}"
-            if (found := _surrogate_at(item, f"{where}.{key}" if where else str(key))) is not None:
-                return found
-    if isinstance(value, list):
-        for i, item in enumerate(value):
-            if (found := _surrogate_at(item, f"{where}.{i}" if where else str(i))) is not None:
-                return found
-    return None
-
-
-def _encodes(text: str) -> bool:
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        return False
-    return True
-
-
-class RequestIn(BaseModel):
-    """A request body: every string in it, at any depth, must be Unicode text."""
-
-    @model_validator(mode="before")
-    @classmethod
-    def _unicode(cls, data: Any) -> Any:
-        where = _surrogate_at(data)
-        if where is not None:
-            raise ValueError(
-                f"{where}: expected Unicode text, got a lone surrogate escape (\\ud800 to \\udfff); "
-                "send the text as UTF-8, or escape a character beyond U+FFFF as a pair"
-            )
-        return data
-
-
 class FiltersIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     year_from: int | None = Field(default=None, description=f"a year from {YEARS[0]} to {YEARS[1]}")
@@ -205,10 +110,7 @@ class FiltersIn(BaseModel):
     @field_validator("year_from", "year_to")
     @classmethod
     def _a_year(cls, year: int | None) -> int | None:
-        if year is not None and not YEARS[0] <= year <= YEARS[1]:
-            shown = str(year) if len(str(year)) <= 12 else f"a number of {len(str(year))} digits"
-            raise ValueError(f"expected a year from {YEARS[0]} to {YEARS[1]}, got {shown}")
-        return year
+        return check_year(year)
 
     def to_filters(self) -> Filters:
         return Filters(
@@ -238,18 +140,7 @@ class AskIn(RequestIn):
     @field_validator("history")
     @classmethod
     def _bounded(cls, history: list[str]) -> list[str]:
-        hint = "send only the most recent questions (the last one is what a follow-up is read against)"
-        if len(history) > MAX_TURNS:
-            raise ValueError(f"expected at most {MAX_TURNS} earlier questions, got {len(history)}; {hint}")
-        for i, turn in enumerate(history):
-            if len(turn) > MAX_TURN_CHARS:
-                raise ValueError(
-                    f"expected each earlier question to be at most {MAX_TURN_CHARS:,} characters, got {len(turn):,} "
-                    f"in item {i}; send the questions as asked, not the answers"
-                )
-        if (total := sum(map(len, history))) > MAX_HISTORY_CHARS:
-            raise ValueError(f"expected at most {MAX_HISTORY_CHARS:,} characters of earlier questions, got {total:,}; {hint}")
-        return history
+        return check_history(history)
 
 
 class SearchIn(RequestIn):
@@ -352,30 +243,30 @@ def build_api(
 
     @app.exception_handler(ApiError)
     async def on_api_error(_: Request, exc: ApiError) -> JSONResponse:
-        return _error(exc.status, exc.message, exc.code, exc.headers)
+        return error_response(exc.status, exc.message, exc.code, exc.headers)
 
     @app.exception_handler(CasebookError)
     async def on_casebook_error(_: Request, exc: CasebookError) -> JSONResponse:
         if isinstance(exc, IndexNotReady):
-            return _error(503, str(exc), "index_not_ready")
+            return error_response(503, str(exc), "index_not_ready")
         if isinstance(exc, GenerationError):
-            return _error(502, str(exc), "model_error")
+            return error_response(502, str(exc), "model_error")
         if isinstance(exc, InputError):
-            return _error(400, str(exc), "bad_input")
-        return _error(500, str(exc), "casebook_error")
+            return error_response(400, str(exc), "bad_input")
+        return error_response(500, str(exc), "casebook_error")
 
     @app.exception_handler(RequestValidationError)
     async def on_schema(_: Request, exc: RequestValidationError) -> JSONResponse:
-        return _error(422, "the request does not match the schema: " + "; ".join(map(_problem, exc.errors())), "schema")
+        return error_response(422, "the request does not match the schema: " + "; ".join(map(schema_problem, exc.errors())), "schema")
 
     @app.exception_handler(StarletteHTTPException)
     async def on_http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
         code = {404: "not_found", 413: "body_too_large"}.get(exc.status_code, "http_error")
-        return _error(exc.status_code, str(exc.detail), code, exc.headers)
+        return error_response(exc.status_code, str(exc.detail), code, exc.headers)
 
     @app.exception_handler(Exception)
     async def on_unexpected(_: Request, exc: Exception) -> JSONResponse:
-        return _error(500, f"unexpected error ({type(exc).__name__}); the server log has the details", "internal")
+        return error_response(500, f"unexpected error ({type(exc).__name__}); the server log has the details", "internal")
 
     def authorised(request: Request) -> None:
         if not api_key:
@@ -463,32 +354,9 @@ def build_api(
 
         @app.api_route(f"/{prefix}/{{rest:path}}", methods=["GET", "POST", "PUT", "DELETE", "PATCH"], include_in_schema=False)
         async def not_found(rest: str, request: Request) -> JSONResponse:
-            return _error(404, f"no route {request.method} {request.url.path}; see /docs", "not_found")
+            return error_response(404, f"no route {request.method} {request.url.path}; see /docs", "not_found")
 
     return app
-
-
-def _problem(error: Any) -> str:
-    """One schema error in words: where, then what; a validator's own message without pydantic's prefix."""
-    where = ".".join(str(x) for x in error.get("loc", ()) if x != "body")
-    cause = (error.get("ctx") or {}).get("error")
-    said = str(cause) if error.get("type") == "value_error" and cause else str(error.get("msg"))
-    return f"{where}: {said}" if where else said
-
-
-def recent_turns(earlier: Sequence[str]) -> list[str]:
-    """The most recent of a chat's earlier user messages that fit MAX_TURNS, MAX_TURN_CHARS and
-    MAX_HISTORY_CHARS, oldest first. Older ones are dropped, not refused: an OpenAI client resends the
-    whole conversation and cannot be told to shorten it. A message too long to be a question ends the
-    history there, so a follow-up is never read against a question older than the one it follows."""
-    kept: list[str] = []
-    total = 0
-    for text in reversed(earlier):
-        total += len(text)
-        if len(kept) == MAX_TURNS or len(text) > MAX_TURN_CHARS or total > MAX_HISTORY_CHARS:
-            break
-        kept.append(text)
-    return kept[::-1]
 
 
 def _extras(answer: Answer) -> dict[str, Any]:
