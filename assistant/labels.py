@@ -30,9 +30,10 @@ from pathlib import Path
 
 import numpy as np
 
+from prompts import FOLDER
 from vectorstore.embedder import Embedder, cached_vectors, unit_vectors
 
-LABELS = Path(__file__).resolve().parents[1] / "prompts" / "labels.toml"
+LABELS = FOLDER / "labels.toml"
 
 
 @dataclass(frozen=True)

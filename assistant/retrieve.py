@@ -33,6 +33,7 @@ from assistant.labels import InferredLabel, LabelIndex, LabelSettings
 from assistant.named import SourceNames
 from assistant.relevance import Topic
 from assistant.scope import NOT_MEASURED, OffTopic, OffTopicIndex
+from prompts import FOLDER
 from records.errors import FilterError
 from records.text import phrase_form, stem, stems, tokens
 from records.types import AGE_BANDS, KINDS, NATIONS, OUTCOMES, Chunk, Coverage, Filters, Hit, NamedSource, ReviewHit
@@ -40,7 +41,7 @@ from vectorstore.catalog import Catalog
 from vectorstore.embedder import Embedder
 from vectorstore.store import Store
 
-VOCABULARY = Path(__file__).resolve().parents[1] / "prompts" / "vocabulary.toml"
+VOCABULARY = FOLDER / "vocabulary.toml"
 RRF_K = 60
 NEAREST_LABELS = 3  # labels a refusal names as the nearest topics the collection covers
 # A coverage count comes from a label read by meaning only when the label is close to the question

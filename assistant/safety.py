@@ -9,14 +9,13 @@ from __future__ import annotations
 import re
 import tomllib
 from functools import lru_cache
-from pathlib import Path
 
-PROMPTS = Path(__file__).resolve().parents[1] / "prompts"
+from prompts import FOLDER
 
 
 @lru_cache(maxsize=1)
 def _safety() -> tuple[str, tuple[re.Pattern[str], ...]]:
-    with open(PROMPTS / "safety.toml", "rb") as fh:
+    with open(FOLDER / "safety.toml", "rb") as fh:
         data = tomllib.load(fh)
     return data["notice"], tuple(re.compile(p, re.IGNORECASE) for p in data["patterns"])
 

@@ -24,9 +24,10 @@ from pathlib import Path
 
 import numpy as np
 
+from prompts import FOLDER
 from vectorstore.embedder import Embedder, cached_vectors, unit_vectors
 
-OFF_TOPIC = Path(__file__).resolve().parents[1] / "prompts" / "off_topic.toml"
+OFF_TOPIC = FOLDER / "off_topic.toml"
 
 # How many nearest examples are averaged: one example alone is noisy (a stray word can bring any
 # question near one), many blur the kinds together. Chosen on the tuning split with the refusal

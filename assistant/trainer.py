@@ -12,17 +12,16 @@ import tomllib
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from functools import lru_cache
-from pathlib import Path
 from typing import Any, Protocol
 
 from assistant.answer import Point, QueryTerms, clauses, similar_groups, years_span
 from assistant.refusal import in_scope
 from assistant.retrieve import SearchResult, matched_groups
+from prompts import FOLDER
 from records.errors import InputError
 from records.text import phrase_form, stems
 from records.types import Answer, Chunk, Citation, Filters, ReviewHit
 
-PROMPTS = Path(__file__).resolve().parents[1] / "prompts"
 SEARCH_K = 20
 MIN_REVIEWS_FOR_BRIEFING = 3
 
@@ -47,7 +46,7 @@ class Library(Protocol):
 
 @lru_cache(maxsize=1)
 def templates() -> dict[str, Any]:
-    with open(PROMPTS / "trainer.toml", "rb") as fh:
+    with open(FOLDER / "trainer.toml", "rb") as fh:
         return tomllib.load(fh)
 
 

@@ -16,6 +16,7 @@ ROOT = Path(__file__).resolve().parents[1]
 # Lower number = lower layer. A package prefix names a layer; the longest prefix wins.
 LAYERS = {
     "records": 0,
+    "prompts": 0,  # data files and the folder they are in
     "ingest": 1,
     "vectorstore": 2,
     "assistant": 3,
