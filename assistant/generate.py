@@ -137,17 +137,15 @@ def budget_sources(question: str, chunks: Sequence[Chunk], settings: Settings) -
 
 
 class Generator:
-    """One configured chat model. Thread-safe for the HTTP backends; llama.cpp calls are serialised."""
+    """One configured chat model. Thread-safe: the HTTP backends take calls at once, and the local
+    model's process (assistant/worker.py) serialises its own."""
 
     def __init__(self, settings: Settings, spec: LLMSpec, model: Any = None) -> None:
         """``model``: any LangChain chat model (``invoke``/``stream``) to use instead of the one
         ``spec`` names; tests pass a fake that implements the same protocol."""
-        import threading
-
         self.settings = settings
         self.spec = spec
         self._model = model if model is not None else _chat_model(spec, settings)
-        self._lock = threading.Lock() if spec.backend == "llamacpp" else None
 
     def status(self) -> dict[str, Any]:
         """The backend, and for the in-process model its worker process (pid, alive, restarts)."""
@@ -167,11 +165,7 @@ class Generator:
 
     def _call(self, messages: Any) -> str:
         try:
-            if self._lock is not None:
-                with self._lock:
-                    reply = self._model.invoke(messages)
-            else:
-                reply = self._model.invoke(messages)
+            reply = self._model.invoke(messages)
         except GenerationError:
             raise
         except Exception as exc:  # every backend has its own errors; this is their one boundary
@@ -183,11 +177,7 @@ class Generator:
 
     def stream(self, question: str, sources: Sequence[Chunk]) -> Iterator[str]:
         try:
-            if self._lock is not None:
-                with self._lock:
-                    yield from (str(part.content) for part in self._model.stream(self._messages(question, sources)))
-            else:
-                yield from (str(part.content) for part in self._model.stream(self._messages(question, sources)))
+            yield from (str(part.content) for part in self._model.stream(self._messages(question, sources)))
         except GenerationError:
             raise
         except Exception as exc:
