@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["Answer", "Casebook", "CasebookRetriever", "Filters", "load_settings"]
+__all__ = ["Answer", "Casebook", "Filters", "load_settings"]
 
 
 def __getattr__(name: str) -> Any:
@@ -21,10 +21,6 @@ def __getattr__(name: str) -> Any:
         from assistant.casebook import Casebook
 
         return Casebook
-    if name == "CasebookRetriever":
-        from assistant.langchain import CasebookRetriever
-
-        return CasebookRetriever
     if name in ("Answer", "Filters"):
         from records import types
 

@@ -19,7 +19,6 @@ from typing import Any
 
 from assistant import trainer
 from assistant.answer import Point
-from assistant.feedback import record_feedback
 from assistant.followup import needs_context, standalone
 from assistant.generate import Generator, parse_llm
 from assistant.reading import Reading, read_question
@@ -280,8 +279,3 @@ class Casebook:
             return self.generator.trainer_question(quote) if self.generator else None
         except (GenerationError, ConfigError):  # a model missing or down: the template's question
             return None
-
-    # -- feedback ---------------------------------------------------------------------------------
-    def record_feedback(self, answer: Answer, *, helpful: bool, comment: str = "") -> dict[str, Any]:
-        """Append a thumbs up/down (and comment) on an answer to ``$CASEBOOK_HOME/feedback.jsonl``."""
-        return record_feedback(self.settings.feedback_path, answer, helpful=helpful, comment=comment)

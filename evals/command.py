@@ -13,9 +13,9 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from assistant.feedback import read_feedback
 from assistant.support import OverlapJudge
 from assistant.surfaces.cli import add_llm, ready_casebook
+from assistant.surfaces.feedback import read_feedback
 from evals import reading
 from evals import run as ev
 from evals.baselines import rankers

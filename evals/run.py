@@ -30,8 +30,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from assistant.shapes import answer_dict
 from assistant.support import Judge
+from assistant.surfaces.shapes import answer_dict
 from evals.metrics import (
     Cited,
     alce_support,

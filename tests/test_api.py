@@ -17,8 +17,8 @@ import httpx
 import pytest
 
 from assistant.casebook import Casebook
-from assistant.shapes import answer_dict
 from assistant.surfaces.api import ApiError, Limiter
+from assistant.surfaces.shapes import answer_dict
 from records.settings import Settings
 from records.types import Filters
 from tests.helpers.net import free_port

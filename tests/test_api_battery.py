@@ -288,7 +288,7 @@ def test_the_documentation_shows_every_responses_shape(client: TestClient) -> No
 
 
 def test_typed_answers_are_what_the_cli_prints(client: TestClient, cb: Casebook) -> None:
-    from assistant.shapes import answer_dict
+    from assistant.surfaces.shapes import answer_dict
 
     got = client.post("/api/ask", json={"question": "bruising in non-mobile babies"}).json()
     assert got == answer_dict(cb.ask("bruising in non-mobile babies"))

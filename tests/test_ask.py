@@ -10,8 +10,8 @@ import pytest
 
 from assistant.casebook import Casebook
 from assistant.safety import safety_notice
-from assistant.shapes import answer_dict
 from assistant.surfaces import cli
+from assistant.surfaces.shapes import answer_dict
 from ingest.sources import read_collection_file
 from records.errors import FilterError, IndexNotReady, InputError
 from records.settings import Settings
@@ -160,7 +160,7 @@ def test_empty_index_says_what_to_run(settings: Settings) -> None:
 def test_langchain_retriever_in_an_lcel_chain(cb: Casebook) -> None:
     from langchain_core.runnables import RunnableLambda, RunnablePassthrough
 
-    from assistant.langchain import CasebookRetriever
+    from assistant.surfaces.langchain import CasebookRetriever
 
     def titles(x: dict[str, Any]) -> str:
         return f"{x['question']}: " + " | ".join(d.metadata["title"] for d in x["docs"])

@@ -8,7 +8,7 @@ import re
 import pytest
 
 from assistant.casebook import Casebook
-from assistant.shapes import answer_dict
+from assistant.surfaces.shapes import answer_dict
 from records.settings import Settings
 from records.types import Filters
 from tests.helpers.corpus import REVIEWS

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from assistant.casebook import Casebook
-from assistant.shapes import answer_dict
+from assistant.surfaces.shapes import answer_dict
 from records.errors import FilterError, IndexNotReady, InputError
 from records.settings import Settings
 from records.types import Filters, ReviewHit
@@ -169,7 +169,7 @@ def test_a_thin_briefing_says_so(cb: Casebook) -> None:
 
 
 def test_the_langchain_retriever(cb: Casebook) -> None:
-    from assistant.langchain import CasebookRetriever
+    from assistant.surfaces.langchain import CasebookRetriever
 
     docs = CasebookRetriever(casebook=cb, k=3, filters=Filters(kind=("case_review",))).invoke("safe sleep advice for fathers")
     assert 1 <= len(docs) <= 3

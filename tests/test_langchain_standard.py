@@ -1,5 +1,5 @@
 """LangChain's own standard test-suite for retrievers (the ``langchain-tests`` package), run against
-``assistant.langchain.CasebookRetriever`` on the real index."""
+``assistant.surfaces.langchain.CasebookRetriever`` on the real index."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import pytest
 from langchain_tests.integration_tests import RetrieversIntegrationTests
 
 from assistant.casebook import Casebook
-from assistant.langchain import CasebookRetriever
+from assistant.surfaces.langchain import CasebookRetriever
 from records.settings import Settings
 
 _casebooks: dict[str, Casebook] = {}

@@ -8,8 +8,8 @@ import pytest
 
 from assistant.casebook import Casebook
 from assistant.named import SourceNames
-from assistant.shapes import answer_dict
 from assistant.surfaces.render import answer_html
+from assistant.surfaces.shapes import answer_dict
 from ingest.chunking import chunk_document
 from records.settings import Settings
 from records.types import Chunk, Filters

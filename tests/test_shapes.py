@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from assistant.feedback import read_feedback, record_feedback
-from assistant.shapes import answer_dict, citation_dict, describe_filters, message_text, prompts_dict, source_dict
 from assistant.stats import format_stats
+from assistant.surfaces.feedback import read_feedback, record_feedback
+from assistant.surfaces.shapes import answer_dict, citation_dict, describe_filters, message_text, prompts_dict, source_dict
 from records.types import Citation, Exclusion, Filters, Stats
 from tests.helpers.build import cited_answer, passage, source
 
@@ -205,7 +205,7 @@ def test_search_json_says_why_ask_would_answer_or_refuse() -> None:
     from assistant.refusal import ANSWERABLE, OFF_TOPIC_WEIGHT
     from assistant.retrieve import SearchResult
     from assistant.scope import OffTopic
-    from assistant.shapes import search_dict
+    from assistant.surfaces.shapes import search_dict
 
     hits = [source(CHUNK)]
     near = SearchResult(hits=hits, similarity=0.3, vocabulary=(), label_similarity=0.3, off_topic=OffTopic(0.6, "benefits and money"))

@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 
 from assistant.casebook import Casebook
-from assistant.handout import briefing_markdown, write_briefing
 from assistant.surfaces import cli
+from assistant.surfaces.handout import briefing_markdown, write_briefing
 from assistant.trainer import Briefing
 from ingest.sources import read_collection_file
 from records.settings import Settings

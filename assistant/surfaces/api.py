@@ -43,18 +43,6 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from assistant.casebook import Casebook
-from assistant.handout import write_briefing
-from assistant.shapes import (
-    AnswerOut,
-    PromptsOut,
-    SearchOut,
-    StatsOut,
-    answer_out,
-    citation_dict,
-    message_text,
-    prompts_out,
-    search_out,
-)
 from assistant.surfaces.bounds import (
     MAX_BODY_BYTES,
     MAX_CHAT_BODY_BYTES,
@@ -69,6 +57,18 @@ from assistant.surfaces.bounds import (
     error_response,
     recent_turns,
     schema_problem,
+)
+from assistant.surfaces.handout import write_briefing
+from assistant.surfaces.shapes import (
+    AnswerOut,
+    PromptsOut,
+    SearchOut,
+    StatsOut,
+    answer_out,
+    citation_dict,
+    message_text,
+    prompts_out,
+    search_out,
 )
 from records.errors import CasebookError, GenerationError, IndexNotReady, InputError
 from records.text import count_tokens, slugify

@@ -126,6 +126,7 @@ class RequestIn(BaseModel):
             )
         return data
 
+
 def check_year(year: int | None) -> int | None:
     if year is not None and not YEARS[0] <= year <= YEARS[1]:
         shown = str(year) if len(str(year)) <= 12 else f"a number of {len(str(year))} digits"

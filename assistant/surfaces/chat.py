@@ -20,7 +20,8 @@ offline()  # before gradio is imported: its analytics read the environment at im
 import gradio as gr
 
 from assistant.casebook import Casebook
-from assistant.handout import briefing_markdown, prompts_markdown, write_briefing
+from assistant.surfaces.feedback import record_feedback
+from assistant.surfaces.handout import briefing_markdown, prompts_markdown, write_briefing
 from assistant.surfaces.render import MARKER, answer_html, answer_markdown, theme_layout, trainer_html
 from records.errors import CasebookError
 from records.types import AGE_BANDS, KINDS, NATIONS, OUTCOMES, Answer, Filters
@@ -218,7 +219,7 @@ def build_app(cb: Casebook) -> Any:
         answer = state.get("last")
         if answer is None:
             return "Ask a question first; feedback is about an answer."
-        cb.record_feedback(answer, helpful=helpful, comment=comment)
+        record_feedback(cb.settings.feedback_path, answer, helpful=helpful, comment=comment)
         return "Thank you: your feedback is saved on this machine for the evaluation team."
 
     def on_like(state: dict[str, Any], data: gr.LikeData) -> str:

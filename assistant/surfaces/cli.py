@@ -17,9 +17,9 @@ from pathlib import Path
 from typing import Any
 
 from assistant.casebook import Casebook
-from assistant.handout import briefing_markdown, prompts_markdown, write_briefing
 from assistant.retrieve import check_filters
-from assistant.shapes import answer_dict, describe_filters, prompts_dict, search_dict
+from assistant.surfaces.handout import briefing_markdown, prompts_markdown, write_briefing
+from assistant.surfaces.shapes import answer_dict, describe_filters, prompts_dict, search_dict
 from ingest.sources import shown
 from records.errors import CasebookError, ConfigError, InputError
 from records.settings import Settings, load_settings

@@ -11,7 +11,7 @@ import html
 import re
 from dataclasses import dataclass
 
-from assistant.shapes import describe_filters
+from assistant.surfaces.shapes import describe_filters
 from records.types import Answer, Chunk, Citation, Theme
 
 MARKER = re.compile(r"\[(\d+)\]")

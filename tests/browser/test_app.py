@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from assistant.casebook import Casebook
-from assistant.feedback import read_feedback
+from assistant.surfaces.feedback import read_feedback
 from records.settings import Settings, load_settings
 from tests.helpers.net import free_port
 

@@ -338,9 +338,7 @@ def answer_dict(answer: Answer) -> dict[str, Any]:
     return answer_out(answer).model_dump()
 
 
-def prompts_out(
-    theme: str, notice: str | None, lines: Sequence[tuple[str, Sequence[int]]], citations: Sequence[Citation]
-) -> PromptsOut:
+def prompts_out(theme: str, notice: str | None, lines: Sequence[tuple[str, Sequence[int]]], citations: Sequence[Citation]) -> PromptsOut:
     """Trainer prompts: each prompt's text with the citations it carries."""
     by_n = {c.n: c for c in citations}
     return PromptsOut(

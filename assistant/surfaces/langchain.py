@@ -13,7 +13,7 @@ from langchain_core.documents import Document
 from langchain_core.retrievers import BaseRetriever
 from pydantic import ConfigDict
 
-from assistant.shapes import source_dict
+from assistant.surfaces.shapes import source_dict
 from records.types import Filters
 
 

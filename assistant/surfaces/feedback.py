@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from assistant.shapes import answer_dict
+from assistant.surfaces.shapes import answer_dict
 from records.types import Answer
 
 _LOCK = threading.Lock()
