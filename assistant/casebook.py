@@ -18,17 +18,19 @@ from pathlib import Path
 from typing import Any
 
 from assistant import trainer
-from assistant.answer import Point
-from assistant.followup import needs_context, standalone
-from assistant.generate import Generator, parse_llm
-from assistant.reading import Reading, read_question
-from assistant.relevance import Clause, RelevanceModel, load_model, score
-from assistant.retrieve import Retriever, SearchResult, check_filters
+from assistant.answers.quotes import Point
+from assistant.answers.relevance import Clause, RelevanceModel, load_model, score
+from assistant.answers.support import OverlapJudge
+from assistant.answers.writing import Writer
+from assistant.model.generate import Generator, parse_llm
+from assistant.question.followup import needs_context, standalone
+from assistant.question.reading import Reading, read_question
+from assistant.question.safety import safety_notice
+from assistant.retrieval import coverage
+from assistant.retrieval.filters import check_filters
+from assistant.retrieval.ranking import Retriever, SearchResult
+from assistant.retrieval.stats import collect_stats
 from assistant.routes import THEMED_SOURCES, Question, Router
-from assistant.safety import safety_notice
-from assistant.stats import collect_stats
-from assistant.support import OverlapJudge
-from assistant.writing import Writer
 from records.errors import ConfigError, GenerationError, IndexNotReady, InputError
 from records.settings import Settings, load_settings
 from records.types import Answer, Chunk, Filters, NamedSource, ReviewHit, Stats
@@ -176,7 +178,7 @@ class Casebook:
 
     @property
     def writer(self) -> Writer:
-        """The configured model's part in an answer (assistant/writing.py)."""
+        """The configured model's part in an answer (assistant/answers/writing.py)."""
         return Writer(self.settings, self.llm, lambda: self.generator, self.judge)
 
     @property
@@ -235,7 +237,7 @@ class Casebook:
         return Router(self.retriever, self.embedder, self.relevance, self.writer, self.check_filters)
 
     def read(self, question: str, named: tuple[NamedSource, ...] | None = None) -> Reading:
-        """The question's own filters and whether it asks for a count (assistant/reading.py). A
+        """The question's own filters and whether it asks for a count (assistant/question/reading.py). A
         question that names a source is about that source: nothing else is read from it."""
         if self.retriever.names.in_question(question) if named is None else named:
             return Reading()
@@ -248,7 +250,7 @@ class Casebook:
         return self.router.themed(question, self.retriever.search_scored(question, THEMED_SOURCES, filters), filters)
 
     def on_question(self, question: str, points: Sequence[Point]) -> list[Point]:
-        """The points the relevance stage judges on the question (assistant/relevance.py), most
+        """The points the relevance stage judges on the question (assistant/answers/relevance.py), most
         relevant first: what the trainer's prompts and briefings quote."""
         if not points:
             return []
@@ -257,7 +259,7 @@ class Casebook:
         clauses = [Clause(p.quote, p.section, p.chunk.kind, p.hit.doc_id, rank.get(p.hit.doc_id, 20)) for p in points]
         vectors = unit_vectors(self.embedder, [question, *(p.quote for p in points)])
         model = self.relevance
-        probability = score(question, self.retriever.topic(question, result), clauses, vectors[1:], vectors[0], model)
+        probability = score(question, coverage.topic(self.retriever, question, result), clauses, vectors[1:], vectors[0], model)
         kept = sorted(((float(r), i) for i, r in enumerate(probability) if r >= model.keep), key=lambda t: (-t[0], t[1]))
         return [points[i] for _, i in kept]
 

@@ -6,13 +6,13 @@ Consumes a ``Question`` (the facade reads it: assistant/casebook.py) and the par
 
     candidates  the question names a review that several share: the list to choose from
     count       "how many…", "which reviews…": counted exactly from the metadata
-    refuse      nothing in the collection speaks to it (assistant/refusal.py)
+    refuse      nothing in the collection speaks to it (assistant/answers/refusal.py)
     named       it names a source: that source first, one point per source
-    themed      findings and recommendations several reviews share (assistant/themes.py), else
+    themed      findings and recommendations several reviews share (assistant/answers/themes.py), else
                 "little on this" (the nearest passages, the reviews to read), or for a follow-up
                 the plain answer
 
-A configured language model then writes over the composed answer (assistant/writing.py), and every
+A configured language model then writes over the composed answer (assistant/answers/writing.py), and every
 answer is finished the same way: what was read from the question and how it was searched.
 """
 
@@ -21,15 +21,17 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 
-from assistant.answer import Point, compose, little_answer, years_span
-from assistant.counting import MAX_LISTED, candidates_answer, count_answer
-from assistant.followup import topic
-from assistant.reading import Reading, merged
-from assistant.refusal import in_scope, reads_as, refusal
-from assistant.relevance import RelevanceModel
-from assistant.retrieve import Retriever, SearchResult
-from assistant.themes import themed_answer
-from assistant.writing import Writer
+from assistant.answers.compose import compose, little_answer
+from assistant.answers.counting import MAX_LISTED, candidates_answer, count_answer
+from assistant.answers.quotes import Point, years_span
+from assistant.answers.refusal import in_scope, reads_as, refusal
+from assistant.answers.relevance import RelevanceModel
+from assistant.answers.themes import themed_answer
+from assistant.answers.writing import Writer
+from assistant.question.followup import topic
+from assistant.question.reading import Reading, merged
+from assistant.retrieval import coverage
+from assistant.retrieval.ranking import Retriever, SearchResult
 from records.types import Answer, Filters, NamedSource, ReviewHit
 from vectorstore.embedder import Embedder
 
@@ -134,14 +136,14 @@ class Router:
         return replace(answer, named_sources=tuple(candidates))
 
     def count(self, question: str, reading: Reading, filters: Filters) -> Answer:
-        """A counting or listing question, answered exactly from the metadata (assistant/counting.py)."""
+        """A counting or listing question, answered exactly from the metadata (assistant/answers/counting.py)."""
         firsts = self.retriever.matching(filters)
         if not filters.kind:  # "how many reviews …": case reviews, not briefings or notes
             firsts = [c for c in firsts if c.kind == "case_review"]
         how = "the reviews' own details (year, nation, area, the child's age, outcome)"
         if reading.topic:
             result = self.retriever.search_scored(reading.topic, THEMED_SOURCES, filters)
-            covered, how = self.retriever.covering(reading.topic, result, filters, [h.doc_id for h in result.hits])
+            covered, how = coverage.covering(self.retriever, reading.topic, result, filters, [h.doc_id for h in result.hits])
             ids = {c.doc_id for c in covered}
             firsts = [c for c in firsts if c.doc_id in ids]
         read_as = " · ".join(reading.said) or "every review"
@@ -161,12 +163,12 @@ class Router:
     ) -> Answer | None:
         """The themed answer; with ``original`` (the question as asked), the "little on this" answer
         quoting the closest passages when some bear on it but none heads a theme."""
-        coverage = self.retriever.coverage(question, result, filters, [h.doc_id for h in result.hits])
-        on = self.retriever.topic(question, result)
+        counted = coverage.count(self.retriever, question, result, filters, [h.doc_id for h in result.hits])
+        on = coverage.topic(self.retriever, question, result)
         return themed_answer(
             question,
             result.hits,
-            coverage,
+            counted,
             self.embedder.embed,
             filters,
             focus=focus,
@@ -205,8 +207,8 @@ class Router:
         found speaks to it), else the nearest sources, and quotes nothing."""
         if reads_as(result) and notice is None:
             return self.refusal(question, result, filters, notice)
-        about, how = self.retriever.covering(question, result, filters, [h.doc_id for h in result.hits])
-        if self.retriever.loose_label(question, result):
+        about, how = coverage.covering(self.retriever, question, result, filters, [h.doc_id for h in result.hits])
+        if coverage.loose_label(self.retriever, question, result):
             about = []  # no count, and no list, from a label that only roughly or broadly matches
         return little_answer(
             question,

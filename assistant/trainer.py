@@ -14,9 +14,10 @@ from dataclasses import dataclass, replace
 from functools import lru_cache
 from typing import Any, Protocol
 
-from assistant.answer import Point, QueryTerms, clauses, similar_groups, years_span
-from assistant.refusal import in_scope
-from assistant.retrieve import SearchResult, matched_groups
+from assistant.answers.quotes import Point, QueryTerms, clauses, similar_groups, years_span
+from assistant.answers.refusal import in_scope
+from assistant.retrieval.ranking import SearchResult
+from assistant.retrieval.vocabulary import matched_groups
 from prompts import FOLDER
 from records.errors import InputError
 from records.text import phrase_form, stems

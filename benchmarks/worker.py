@@ -18,8 +18,8 @@ import os
 import signal
 import time
 
-from assistant.generate import packaged_smollm2
-from assistant.worker import ModelConfig, ModelWorker
+from assistant.model.generate import packaged_smollm2
+from assistant.model.worker import ModelConfig, ModelWorker
 from benchmarks.timing import percentile
 from records.errors import GenerationError
 from records.text import count_tokens

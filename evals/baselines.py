@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from assistant.retrieve import Retriever
+from assistant.retrieval.ranking import Retriever
 from records.text import tokens
 
 Ranker = Callable[[str], list[str]]

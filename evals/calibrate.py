@@ -4,7 +4,7 @@
 
 Tries weights 0.0–1.0 (step 0.1) and every threshold between observed scores; keeps the pair with the
 highest accuracy (ties: the weight nearer 0.5, then the middle threshold). Reports accuracy and
-Cohen's kappa against the labels. ``--write`` stores the result in assistant/support.toml.
+Cohen's kappa against the labels. ``--write`` stores the result in assistant/answers/support.toml.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ import json
 from itertools import pairwise
 from pathlib import Path
 
-from assistant.support import CONFIG, JudgeConfig, OverlapJudge, clean_statement, coverage
+from assistant.answers.support import CONFIG, JudgeConfig, OverlapJudge, clean_statement, coverage
 from evals.run import read_jsonl
 from vectorstore.embedder import load_embedder
 

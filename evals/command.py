@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from assistant.support import OverlapJudge
+from assistant.answers.support import OverlapJudge
 from assistant.surfaces.cli import add_llm, ready_casebook
 from assistant.surfaces.feedback import read_feedback
 from evals import reading

@@ -14,9 +14,9 @@ import statistics
 from pathlib import Path
 from typing import Any
 
+from assistant.answers.refusal import in_scope
 from assistant.casebook import Casebook
-from assistant.refusal import in_scope
-from assistant.safety import safety_notice
+from assistant.question.safety import safety_notice
 from evals.baselines import Ranker
 from evals.metrics import ndcg_at_k
 from evals.run import read_jsonl

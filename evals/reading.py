@@ -23,8 +23,8 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
+from assistant.answers.counting import MAX_LISTED
 from assistant.casebook import Casebook
-from assistant.counting import MAX_LISTED
 from evals.run import read_jsonl
 from records.types import Answer, Filters
 

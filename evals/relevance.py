@@ -16,7 +16,7 @@ which system quoted a passage. A share of items (``--double``) goes to two judge
 reported. Where two judges differ, the less favourable label counts.
 
 The judgements are a dataset (evals/datasets/relevance.jsonl, one line per question and passage):
-the relevance stage (assistant/relevance.py) learns from the tuning split's lines only; the test
+the relevance stage (assistant/answers/relevance.py) learns from the tuning split's lines only; the test
 split's are read only by ``report``. Passages a later change quotes are exported and judged the same
 way; ``report`` says how many quoted passages are still unjudged.
 
@@ -36,11 +36,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from assistant.answer import QueryTerms, best_point
+from assistant.answers.quotes import QueryTerms, best_point
+from assistant.answers.refusal import in_scope
+from assistant.answers.themes import ThemeSettings, pool
 from assistant.casebook import THEMED_SOURCES, Casebook
-from assistant.refusal import in_scope
-from assistant.safety import safety_notice
-from assistant.themes import ThemeSettings, pool
+from assistant.question.safety import safety_notice
+from assistant.retrieval import coverage
 from evals.generalisation import GENERALISE, in_scope_rows
 from evals.run import read_jsonl
 from records.types import Answer, ReviewHit
@@ -116,7 +117,7 @@ def pool_quotes(cb: Casebook, question: str) -> list[str]:
     if not in_scope(result, live_concern=safety_notice(question) is not None):
         return []
     cfg = ThemeSettings(per_source=POOL_PER_SOURCE)
-    _, points = pool(question, result.hits, cfg, on_topic=cb.retriever.on_topic(result), complete=cb.retriever.with_findings)
+    _, points = pool(question, result.hits, cfg, on_topic=coverage.on_topic(cb.retriever, result), complete=cb.retriever.with_findings)
     return list(dict.fromkeys(p.quote for p in points))
 
 

@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from assistant.support import Judge
+from assistant.answers.support import Judge
 from assistant.surfaces.shapes import answer_dict
 from evals.metrics import (
     Cited,

@@ -12,7 +12,7 @@ extractive answer) and measures, then averages per split:
 - **citation recall**: distinct relevant reviews cited, over min(relevant, 8);
 - **themed**: the share of answers with at least two themes each made by two or more sources;
 - **theme purity**: of the supporting quotes of multi-source themes, the share the support judge
-  (assistant/support.py) finds to say what the theme's headline says;
+  (assistant/answers/support.py) finds to say what the theme's headline says;
 - **verbatim**: every quote a verbatim slice of its passage and every [n] resolving;
 - ask latency p50;
 - with a language model (``--llm``, ``--llm-style headlines``): **headlines written**, the share of
@@ -32,8 +32,8 @@ import time
 from collections.abc import Sequence
 from typing import Any
 
+from assistant.answers.support import OverlapJudge
 from assistant.casebook import Casebook
-from assistant.support import OverlapJudge
 from evals.generalisation import in_scope_rows
 from evals.metrics import Cited, citation_validity
 from records.settings import load_settings

@@ -1,4 +1,4 @@
-"""Fit the relevance stage (assistant/relevance.py) to the TUNING split's passage judgements.
+"""Fit the relevance stage (assistant/answers/relevance.py) to the TUNING split's passage judgements.
 
     python -m evals.train_relevance [--write]
 
@@ -14,7 +14,7 @@ are scored by a model that saw them. The thresholds are chosen on those out-of-f
 - ``head``: the lowest at which pool clauses are judged on at least ``HEAD_TARGET`` of the time;
 - ``little``: ``keep`` (no clause at or above it: the collection has little on the question).
 
-``--write`` writes assistant/relevance.toml with the weights, thresholds and these figures.
+``--write`` writes assistant/answers/relevance.toml with the weights, thresholds and these figures.
 ``--grid`` (after fitting) chooses the thresholds again on what the whole pipeline quotes for the
 judged tuning questions (themes, and the closest passages a "little on this" answer quotes): the
 setting that meets most of the passage targets with no topic miss, then the highest on-share, then
@@ -33,10 +33,11 @@ from typing import Any
 
 import numpy as np
 
-from assistant.answer import QueryTerms, best_point, clause_points
+from assistant.answers.quotes import QueryTerms, best_point, clause_points
+from assistant.answers.relevance import FEATURES, WEIGHTS, Clause, features
+from assistant.answers.themes import ThemeSettings, pool
 from assistant.casebook import THEMED_SOURCES, Casebook
-from assistant.relevance import FEATURES, WEIGHTS, Clause, features
-from assistant.themes import ThemeSettings, pool
+from assistant.retrieval import coverage
 from evals.relevance import DENSE_QUOTES, POOL_PER_SOURCE, load_judgements, sample_rows
 from records.types import ReviewHit
 from vectorstore.embedder import unit_vectors
@@ -57,7 +58,7 @@ def rows_for(cb: Casebook) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarr
     for qi, row in enumerate(sample_rows("tuning")):
         q = row["question"]
         result = cb.search_scored(q, THEMED_SOURCES)
-        topic = cb.retriever.topic(q, result)
+        topic = coverage.topic(cb.retriever, q, result)
         rank = {h.doc_id: i for i, h in enumerate(result.hits)}
         clauses: dict[str, Clause] = {}
         pooled: set[str] = set()
@@ -249,7 +250,7 @@ def write(
     empty: float,
 ) -> None:
     lines = [
-        "# The relevance stage's logistic model (assistant/relevance.py): P(a practitioner judges a clause on the question).",
+        "# The relevance stage's logistic model (assistant/answers/relevance.py): P(a practitioner judges a clause on the question).",
         f"# Written by `python -m evals.train_relevance --write` on {datetime.date.today().isoformat()}, from the TUNING split's",
         f"# judgements only (evals/datasets/relevance.jsonl: {n} passages of {questions} questions; the sealed test split unread).",
         f"# Out-of-fold (5 folds grouped by question): AUC {oof_auc:.3f}; what an answer would quote at `keep` judged on {share:.3f},",

@@ -1,4 +1,4 @@
-"""Choose the refusal constants (assistant/refusal.py, assistant/scope.py) on the TUNING split only.
+"""Choose the refusal constants (assistant/answers/refusal.py, assistant/question/scope.py) on the TUNING split only.
 
     python -m evals.tune_refusal
 
@@ -23,8 +23,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from assistant.casebook import Casebook
-from assistant.safety import safety_notice
-from assistant.scope import mean_of_nearest
+from assistant.question.safety import safety_notice
+from assistant.question.scope import mean_of_nearest
 from evals.generalisation import GENERALISE
 from evals.run import load_cases, read_jsonl
 
@@ -88,7 +88,7 @@ def rates(rows: list[Row], answered: np.ndarray) -> tuple[float, float]:
 
 
 def answered_at(rows: list[Row], nearest: int, weight: float, floor: float, strong: float, bounds: np.ndarray) -> np.ndarray:
-    """assistant/refusal.py's ``in_scope`` for every row at every boundary: a boundary × row array."""
+    """assistant/answers/refusal.py's ``in_scope`` for every row at every boundary: a boundary × row array."""
     sim = np.array([r.sim for r in rows])
     score = np.array([r.lab - weight * mean_of_nearest(r.off, nearest) for r in rows])
     other = np.array([r.named for r in rows]) | (np.array([r.concept for r in rows]) & (sim >= floor)) | (sim >= strong)

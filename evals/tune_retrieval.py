@@ -2,7 +2,7 @@
 
     python -m evals.tune_retrieval [--rounds 2] [--json]
 
-Coordinate ascent from the current defaults (assistant/retrieve.py ``RetrievalConfig``): each
+Coordinate ascent from the current defaults (assistant/retrieval/ranking.py ``RetrievalConfig``): each
 parameter in turn is set to each of a few values, keeping whichever gives the best mean nDCG@10 on
 the tuning split's in-scope questions of evals/datasets/generalise.jsonl (ties keep the current
 value), refusing any move that takes the evaluation cases' retrieval nDCG@10 (evals/datasets/
@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from assistant.casebook import Casebook
-from assistant.retrieve import RetrievalConfig, Retriever
+from assistant.retrieval.ranking import RetrievalConfig, Retriever
 from evals.generalisation import GENERALISE, in_scope_rows
 from evals.metrics import ndcg_at_k
 from evals.run import DATASET as CASES

@@ -1,4 +1,4 @@
-"""Choose the theme settings (assistant/themes.py ``ThemeSettings``) on the TUNING split only.
+"""Choose the theme settings (assistant/answers/themes.py ``ThemeSettings``) on the TUNING split only.
 
     python -m evals.tune_themes
 
@@ -23,10 +23,11 @@ import statistics
 from pathlib import Path
 from typing import Any
 
+from assistant.answers.refusal import in_scope
+from assistant.answers.themes import ThemeSettings, themed_answer
 from assistant.casebook import THEMED_SOURCES, Casebook
-from assistant.refusal import in_scope
-from assistant.safety import safety_notice
-from assistant.themes import ThemeSettings, themed_answer
+from assistant.question.safety import safety_notice
+from assistant.retrieval import coverage as topic_coverage
 from evals.generalisation import GENERALISE, in_scope_rows
 from evals.synthesis import cited_scores
 from evals.tune_retrieval import CachedEmbedder
@@ -51,9 +52,8 @@ def score(cb: Casebook, searched: list[tuple[dict[str, Any], Any, Any]], embed: 
             recall.append(0.0)
             themed.append(0.0)
             continue
-        answer = themed_answer(
-            row["question"], result.hits, coverage, embed, settings=cfg, on_topic=cb.retriever.on_topic(result), complete=complete
-        )
+        on_topic = topic_coverage.on_topic(cb.retriever, result)
+        answer = themed_answer(row["question"], result.hits, coverage, embed, settings=cfg, on_topic=on_topic, complete=complete)
         if answer is None:  # the plain answer: one point per source, top six
             cited = [h.best for h in result.hits[:6]]
             themes = 0
@@ -81,7 +81,7 @@ def main(path: Path = GENERALISE) -> None:
     searched = []
     for row in rows:
         result = cb.search_scored(row["question"], THEMED_SOURCES)
-        coverage = cb.retriever.coverage(row["question"], result, Filters(), [h.doc_id for h in result.hits])
+        coverage = topic_coverage.count(cb.retriever, row["question"], result, Filters(), [h.doc_id for h in result.hits])
         searched.append((row, result, coverage))
     best: tuple[float, ThemeSettings, dict[str, float]] | None = None
     for values in itertools.product(*GRID.values()):

@@ -1,4 +1,4 @@
-"""assistant/answer.py on hand-built passages: clauses cut verbatim with their offsets, the best point
+"""assistant/answers/quotes.py on hand-built passages: clauses cut verbatim with their offsets, the best point
 of a source, grouping of similar quotes, the overview line and the composed answer."""
 
 from __future__ import annotations
@@ -9,8 +9,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from assistant import answer as answer_module
-from assistant.answer import MAX_QUOTE_CHARS, QueryTerms, best_point, clauses, compose, overview_line, similar_groups, years_span
+from assistant.answers import compose as answer_module
+from assistant.answers.compose import compose
+from assistant.answers.quotes import MAX_QUOTE_CHARS, QueryTerms, best_point, clauses, overview_line, similar_groups, years_span
 from records.types import Citation
 from tests.helpers.build import passage, source
 

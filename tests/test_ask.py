@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from assistant.casebook import Casebook
-from assistant.safety import safety_notice
+from assistant.question.safety import safety_notice
 from assistant.surfaces import cli
 from assistant.surfaces.shapes import answer_dict
 from ingest.sources import read_collection_file

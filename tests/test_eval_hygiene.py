@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from assistant.labels import load_label_texts
+from assistant.question.labels import load_label_texts
 from evals.build_generalise_set import split_digest
 
 DATASETS = Path(__file__).resolve().parents[1] / "evals" / "datasets"

@@ -109,7 +109,7 @@ def test_feedback_becomes_draft_cases() -> None:
 
 
 def test_judge_config_is_calibrated() -> None:
-    from assistant.support import load_config
+    from assistant.answers.support import load_config
 
     cfg = load_config()
     assert 0.0 <= cfg.weight <= 1.0 and 0.0 < cfg.threshold < 1.0

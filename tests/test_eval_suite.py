@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from assistant.answers.support import OverlapJudge
 from assistant.casebook import Casebook
-from assistant.support import OverlapJudge
 from evals import reading
 from evals import run as ev
 from evals.report import write_report

@@ -1,10 +1,10 @@
-"""assistant/retrieve.py ``check_filters``: unknown values are a FilterError that lists the valid ones."""
+"""assistant/retrieval/filters.py ``check_filters``: unknown values are a FilterError that lists the valid ones."""
 
 from __future__ import annotations
 
 import pytest
 
-from assistant.retrieve import check_filters
+from assistant.retrieval.filters import check_filters
 from records.errors import FilterError, InputError
 from records.types import AGE_BANDS, KINDS, NATIONS, OUTCOMES, Filters
 

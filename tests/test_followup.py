@@ -1,4 +1,4 @@
-"""Follow-up questions: which ones refer back (assistant/followup.py), the rule-based standalone wording,
+"""Follow-up questions: which ones refer back (assistant/question/followup.py), the rule-based standalone wording,
 and the facade, which asks the configured model to rewrite and falls back to the rules."""
 
 from __future__ import annotations
@@ -7,7 +7,7 @@ import pytest
 from langchain_core.messages import HumanMessage, SystemMessage
 
 from assistant.casebook import Casebook
-from assistant.followup import needs_context, standalone, topic
+from assistant.question.followup import needs_context, standalone, topic
 from records.settings import Settings
 from tests.helpers.fakes import FakeChat, FakeEmbedder, copying
 

@@ -10,7 +10,7 @@ import pytest
 from langchain_core.messages import HumanMessage, SystemMessage
 
 from assistant.casebook import Casebook
-from assistant.generate import Generator, LLMSpec, budget_sources, format_sources, parse_llm, prompt
+from assistant.model.generate import Generator, LLMSpec, budget_sources, format_sources, parse_llm, prompt
 from records.errors import ConfigError
 from records.settings import Settings
 from records.types import Answer
@@ -252,7 +252,7 @@ def test_per_source_sentences_that_bring_in_new_facts_are_dropped(fixture_index:
 
 
 def test_invents_allows_framing_but_not_new_content() -> None:
-    from assistant.guard import invents
+    from assistant.answers.guard import invents
 
     source = "bruising on non-mobile babies should always be treated seriously"
     assert not invents("One review found that bruising on non-mobile babies should always be treated seriously.", source, "bruising")

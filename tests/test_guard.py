@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from assistant.guard import guard, split_sentences
-from assistant.support import OverlapJudge
+from assistant.answers.guard import guard, split_sentences
+from assistant.answers.support import OverlapJudge
 from records.types import Chunk, DocMeta
 from vectorstore.embedder import load_embedder
 

@@ -1,4 +1,4 @@
-"""assistant/guard.py with a fake judge that implements the ``Judge`` protocol (tests/helpers/fakes.py):
+"""assistant/answers/guard.py with a fake judge that implements the ``Judge`` protocol (tests/helpers/fakes.py):
 markers out of range are dropped, unsupported sentences removed, too little left means None, and
 every kept citation quotes its passage verbatim."""
 
@@ -6,8 +6,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from assistant.guard import guard, split_sentences
-from assistant.support import Judge
+from assistant.answers.guard import guard, split_sentences
+from assistant.answers.support import Judge
 from tests.helpers.build import passage
 from tests.helpers.fakes import CoverageJudge
 

@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import re
 
+from assistant.answers.themes import with_headlines
 from assistant.casebook import Casebook
-from assistant.themes import with_headlines
 from records.settings import Settings
 from records.types import Answer
 from tests.helpers.corpus import source_text

@@ -1,4 +1,4 @@
-"""assistant/labels.py: every NSPCC label is described for reading by meaning, and a label's vector is
+"""assistant/question/labels.py: every NSPCC label is described for reading by meaning, and a label's vector is
 the centroid of its name's, definition's and phrasings' vectors (so any one of its phrasings brings a
 question near it), and the passages nearest a question can reorder the labels read from it."""
 
@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from assistant.labels import LabelIndex, LabelSettings, load_label_texts
+from assistant.question.labels import LabelIndex, LabelSettings, load_label_texts
 from tests.helpers.fakes import FakeEmbedder
 
 

@@ -1,4 +1,6 @@
 """The layers import one way: records → ingest → vectorstore → assistant → surfaces → evals → benchmarks.
+Inside assistant, the question's path does too: question → retrieval → model → answers → the router,
+trainer and facade (assistant/*.py).
 
 Every import in every module (top-level or inside a function) is read with ``ast``; a module may
 import its own layer or any layer below it, never one above. The records leaf imports nothing of
@@ -19,7 +21,11 @@ LAYERS = {
     "prompts": 0,  # data files and the folder they are in
     "ingest": 1,
     "vectorstore": 2,
-    "assistant": 3,
+    "assistant.question": 3.0,
+    "assistant.retrieval": 3.1,
+    "assistant.model": 3.2,
+    "assistant.answers": 3.3,
+    "assistant": 3.4,
     "assistant.surfaces": 4,
     "evals": 5,
     "benchmarks": 6,

@@ -12,9 +12,9 @@ from typing import Any
 
 import pytest
 
+from assistant.answers.guard import guard
 from assistant.casebook import Casebook
-from assistant.generate import Generator, budget_sources, packaged_smollm2, parse_llm
-from assistant.guard import guard
+from assistant.model.generate import Generator, budget_sources, packaged_smollm2, parse_llm
 from ingest.sources import read_collection_file
 from records.settings import Settings
 from records.types import Answer
@@ -136,7 +136,7 @@ def test_trainer_prompts_with_the_model_stay_cited(in_process: Casebook) -> None
 def test_packaged_model_words_theme_headlines_or_leaves_the_clause(real_index: Settings) -> None:
     """llm_style "headlines": the themed answer keeps its citations; each theme two or more reviews
     make is headed by the model's sentence only where it passed the checks, else by its clause."""
-    from assistant.guard import invents
+    from assistant.answers.guard import invents
 
     cb = Casebook(real_index.replace(llm="llamacpp", llm_style="headlines"))
     plain = Casebook(real_index, embedder=cb.embedder).ask(QUESTION)

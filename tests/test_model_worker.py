@@ -1,4 +1,4 @@
-"""The in-process model runs in a process of its own (assistant/worker.py): the packaged SmolLM2 GGUF,
+"""The in-process model runs in a process of its own (assistant/model/worker.py): the packaged SmolLM2 GGUF,
 real llama.cpp. A crash or a kill there costs one answer, which falls back to the extractive one with a
 note; the next question gets a fresh process; a slow model is stopped and replaced."""
 
@@ -16,8 +16,8 @@ from collections.abc import Iterator
 import pytest
 
 from assistant.casebook import Casebook
-from assistant.generate import packaged_smollm2
-from assistant.worker import ModelConfig, ModelWorker
+from assistant.model.generate import packaged_smollm2
+from assistant.model.worker import ModelConfig, ModelWorker
 from ingest.sources import read_collection_file
 from records.errors import GenerationError, ModelStopped
 from records.settings import Settings

@@ -1,4 +1,4 @@
-"""assistant/named.py: which sources a question names, and retrieval putting a named review first."""
+"""assistant/question/named.py: which sources a question names, and retrieval putting a named review first."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import dataclasses
 import pytest
 
 from assistant.casebook import Casebook
-from assistant.named import SourceNames
+from assistant.question.named import SourceNames
 from assistant.surfaces.render import answer_html
 from assistant.surfaces.shapes import answer_dict
 from ingest.chunking import chunk_document

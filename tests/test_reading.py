@@ -1,10 +1,10 @@
-"""assistant/reading.py: the filters a question carries, read without a model."""
+"""assistant/question/reading.py: the filters a question carries, read without a model."""
 
 from __future__ import annotations
 
 import pytest
 
-from assistant.reading import Reading, merged, read_question
+from assistant.question.reading import Reading, merged, read_question
 from records.types import Filters
 
 YEARS = list(range(2019, 2026))

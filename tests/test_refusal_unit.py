@@ -1,10 +1,10 @@
-"""assistant/refusal.py ``in_scope``: the decision's rules, on hand-made search results."""
+"""assistant/answers/refusal.py ``in_scope``: the decision's rules, on hand-made search results."""
 
 from __future__ import annotations
 
-from assistant.refusal import ANSWERABLE, OFF_TOPIC_WEIGHT, STRONG_PASSAGE, in_scope, reads_as, refusal
-from assistant.retrieve import SearchResult
-from assistant.scope import OffTopic
+from assistant.answers.refusal import ANSWERABLE, OFF_TOPIC_WEIGHT, STRONG_PASSAGE, in_scope, reads_as, refusal
+from assistant.question.scope import OffTopic
+from assistant.retrieval.ranking import SearchResult
 from records.types import Chunk, DocMeta, Filters, Hit, NamedSource, ReviewHit
 
 CHUNK = Chunk(

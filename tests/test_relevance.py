@@ -1,4 +1,4 @@
-"""The relevance stage (assistant/relevance.py), its place in answers, and the judgements it was fitted
+"""The relevance stage (assistant/answers/relevance.py), its place in answers, and the judgements it was fitted
 to (evals/relevance.py): detectors, the model file, the quote cap, the "little" answer, honest
 coverage lines, and, with the real model, what practitioners would read."""
 
@@ -9,10 +9,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from assistant.answer import little_answer
-from assistant.reading import area_names, read_question
-from assistant.relevance import FEATURES, Clause, Topic, features, load_model, score
-from assistant.themes import coverage_line
+from assistant.answers.compose import little_answer
+from assistant.answers.relevance import FEATURES, Clause, Topic, features, load_model, score
+from assistant.answers.themes import coverage_line
+from assistant.question.reading import area_names, read_question
 from evals.relevance import Judged, agreement, load_judgements
 from records.errors import ConfigError
 from records.types import Coverage, Filters
@@ -79,7 +79,7 @@ def test_little_answer_names_the_reviews_of_a_label_that_truly_matches() -> None
 
 
 def test_little_answer_quotes_the_closest_passages_as_such_each_cited() -> None:
-    from assistant.answer import Point
+    from assistant.answers.quotes import Point
 
     hit = source(
         passage("Learning includes: schools should follow up absence of young children.", doc="a", heading="2020 – Hull – Child A")

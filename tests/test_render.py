@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import replace
 from html.parser import HTMLParser
 
-from assistant.refusal import refusal
+from assistant.answers.refusal import refusal
 from assistant.surfaces.render import answer_html, answer_markdown, citation_cards, trainer_html
 from records.types import Citation, Filters
 from tests.helpers.build import cited_answer, passage, source

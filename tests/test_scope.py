@@ -1,4 +1,4 @@
-"""assistant/scope.py: examples of questions the reviews do not answer, and how near a question is to
+"""assistant/question/scope.py: examples of questions the reviews do not answer, and how near a question is to
 them; and the example file itself, which must stay independent of the evaluation sets."""
 
 from __future__ import annotations
@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from assistant.scope import Example, OffTopicIndex, load_examples, mean_of_nearest
+from assistant.question.scope import Example, OffTopicIndex, load_examples, mean_of_nearest
 from evals.run import read_jsonl
 from tests.helpers.fakes import FakeEmbedder
 

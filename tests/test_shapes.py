@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from assistant.stats import format_stats
+from assistant.retrieval.stats import format_stats
 from assistant.surfaces.feedback import read_feedback, record_feedback
 from assistant.surfaces.shapes import answer_dict, citation_dict, describe_filters, message_text, prompts_dict, source_dict
 from records.types import Citation, Exclusion, Filters, Stats
@@ -202,9 +202,9 @@ def test_feedback_is_appended_as_json_lines(tmp_path: Path) -> None:
 
 
 def test_search_json_says_why_ask_would_answer_or_refuse() -> None:
-    from assistant.refusal import ANSWERABLE, OFF_TOPIC_WEIGHT
-    from assistant.retrieve import SearchResult
-    from assistant.scope import OffTopic
+    from assistant.answers.refusal import ANSWERABLE, OFF_TOPIC_WEIGHT
+    from assistant.question.scope import OffTopic
+    from assistant.retrieval.ranking import SearchResult
     from assistant.surfaces.shapes import search_dict
 
     hits = [source(CHUNK)]

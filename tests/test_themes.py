@@ -1,4 +1,4 @@
-"""assistant/themes.py on hand-built reviews, with an embedding whose axes are topics, so what is "close
+"""assistant/answers/themes.py on hand-built reviews, with an embedding whose axes are topics, so what is "close
 in meaning" is decided by the test: themes grouped across reviews, counted, ordered and cited."""
 
 from __future__ import annotations
@@ -8,9 +8,9 @@ from collections.abc import Sequence
 from dataclasses import replace
 from functools import partial
 
-from assistant.relevance import load_model
+from assistant.answers.relevance import load_model
+from assistant.answers.themes import ThemeSettings, drawn_on, themed_answer
 from assistant.surfaces.render import answer_html, answer_markdown, theme_layout
-from assistant.themes import ThemeSettings, drawn_on, themed_answer
 from records.types import Coverage, ReviewHit
 from tests.helpers.build import passage, source
 from tests.helpers.corpus import COSINE_RELEVANCE

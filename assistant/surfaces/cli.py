@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from assistant.casebook import Casebook
-from assistant.retrieve import check_filters
+from assistant.retrieval.filters import check_filters
 from assistant.surfaces.handout import briefing_markdown, prompts_markdown, write_briefing
 from assistant.surfaces.shapes import answer_dict, describe_filters, prompts_dict, search_dict
 from ingest.sources import shown
@@ -62,7 +62,7 @@ def _hidden_note(files: int, folders: int) -> str:
 
 
 def cmd_stats(args: argparse.Namespace, settings: Settings) -> int:
-    from assistant.stats import format_stats
+    from assistant.retrieval.stats import format_stats
 
     stats = Casebook(settings).stats()
     if args.json:

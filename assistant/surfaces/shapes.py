@@ -14,9 +14,9 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from assistant.refusal import in_scope, margin, reads_as
-from assistant.retrieve import SearchResult
-from assistant.safety import safety_notice
+from assistant.answers.refusal import in_scope, margin, reads_as
+from assistant.question.safety import safety_notice
+from assistant.retrieval.ranking import SearchResult
 from records.types import Answer, Chunk, Citation, Coverage, Filters, NamedSource, ReviewHit, Theme
 
 
@@ -291,7 +291,7 @@ def search_dict(query: str, result: SearchResult) -> dict[str, Any]:
 
 
 def scope_out(query: str, result: SearchResult) -> ScopeOut:
-    """Why ``ask`` would answer or refuse this question (assistant/refusal.py): how near the nearest
+    """Why ``ask`` would answer or refuse this question (assistant/answers/refusal.py): how near the nearest
     NSPCC label and the nearest examples of questions the reviews don't answer are, and the margin."""
     return ScopeOut(
         answerable=in_scope(result, live_concern=safety_notice(query) is not None),

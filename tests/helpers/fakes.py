@@ -3,7 +3,7 @@
 - ``FakeEmbedder`` is an ``Embedder`` (vectorstore/embedder.py): deterministic bag-of-words vectors.
 - ``FakeChat`` is a LangChain chat model (a ``BaseChatModel``, so ``invoke`` and ``stream`` are
   LangChain's own): it answers from a queue of replies and records the messages it was sent.
-- ``CoverageJudge`` is a ``Judge`` (assistant/support.py): a statement is supported when the evidence
+- ``CoverageJudge`` is a ``Judge`` (assistant/answers/support.py): a statement is supported when the evidence
   holds enough of its word stems.
 
 Nothing here reaches into Casebook's internals; each fake is passed in where the real thing would be.

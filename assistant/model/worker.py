@@ -2,7 +2,7 @@
 costs one answer, not Casebook.
 
 Consumes a GGUF path and the model's limits; produces ``WorkerChatModel``, a LangChain chat model
-(``invoke``/``stream``) whose calls run in a child process (assistant/model_process.py) that loads the
+(``invoke``/``stream``) whose calls run in a child process (assistant/model/process.py) that loads the
 model once. When the child dies (a segfault, ``kill -9``, out of memory) the call raises
 ``ModelStopped``; when a call takes longer than the time-out the child is killed and the call raises
 ``GenerationError``. Either way the next call starts a fresh child. Answers fall back to the extractive
@@ -86,7 +86,7 @@ class ModelWorker:
         env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in (root, os.environ.get("PYTHONPATH", "")) if p)}
         try:
             process = subprocess.Popen(
-                [sys.executable, "-m", "assistant.model_process", str(theirs.fileno()), json.dumps(dataclasses.asdict(self.config))],
+                [sys.executable, "-m", "assistant.model.process", str(theirs.fileno()), json.dumps(dataclasses.asdict(self.config))],
                 pass_fds=(theirs.fileno(),),
                 stdin=subprocess.DEVNULL,
                 stdout=subprocess.DEVNULL,  # the connection is the only channel; llama.cpp's chatter is not

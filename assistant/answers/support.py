@@ -1,11 +1,11 @@
 """Does a passage support a statement? The ``Judge`` interface and the offline judge.
 
-Used by the generative path's grounding guard (assistant/guard.py) and by the evaluation suite.
+Used by the generative path's grounding guard (assistant/answers/guard.py) and by the evaluation suite.
 
 No NLI model can be installed offline here, so ``OverlapJudge`` combines what is available: the
 cosine similarity of MiniLM embeddings of statement and evidence, and the share of the statement's
 content words (first six letters) that the evidence contains. score = w·cosine + (1 − w)·coverage;
-a statement is supported when score ≥ threshold. Weight and threshold live in assistant/support.toml and
+a statement is supported when score ≥ threshold. Weight and threshold live in assistant/answers/support.toml and
 are calibrated by ``python -m evals.calibrate`` on evals/datasets/support_labels.jsonl, a hand-labelled
 set; an LLM judge (the Generative issue) plugs into the same interface.
 """

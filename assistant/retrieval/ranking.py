@@ -19,40 +19,26 @@ passages of one review never crowd out others; each document keeps its best pass
 
 from __future__ import annotations
 
-import tomllib
-from collections import Counter, defaultdict
+from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
-from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from assistant.labels import InferredLabel, LabelIndex, LabelSettings
-from assistant.named import SourceNames
-from assistant.relevance import Topic
-from assistant.scope import NOT_MEASURED, OffTopic, OffTopicIndex
-from prompts import FOLDER
-from records.errors import FilterError
-from records.text import phrase_form, stem, stems, tokens
-from records.types import AGE_BANDS, KINDS, NATIONS, OUTCOMES, Chunk, Coverage, Filters, Hit, NamedSource, ReviewHit
+from assistant.question.labels import InferredLabel, LabelIndex, LabelSettings
+from assistant.question.named import SourceNames
+from assistant.question.scope import NOT_MEASURED, OffTopic, OffTopicIndex
+from assistant.retrieval.vocabulary import VocabularyGroup, expand_question, matched_groups
+from records.text import stem, stems, tokens
+from records.types import Chunk, Filters, Hit, NamedSource, ReviewHit
 from vectorstore.catalog import Catalog
 from vectorstore.embedder import Embedder
 from vectorstore.store import Store
 
-VOCABULARY = FOLDER / "vocabulary.toml"
 RRF_K = 60
 NEAREST_LABELS = 3  # labels a refusal names as the nearest topics the collection covers
-# A coverage count comes from a label read by meaning only when the label is close to the question
-# (its cosine with the label's name, definition and phrasings; on the tuning sample true matches sat
-# at 0.6 and above, loose ones such as "voluntary organisations" for "services working together"
-# below) and not broad (carried by more than 10 % of the reviews: in the bundled collection "child
-# neglect", "professional curiosity", "infant deaths", "family violence", "voice of the child",
-# "child sexual abuse", "child deaths", "information sharing", "physical abuse", "parenting capacity").
-COUNT_LABEL_FLOOR = 0.6
-BROAD_LABEL = 0.10
-COVERAGE_LABEL_MARGIN = 0.02  # a second inferred label counts topic coverage if this near the first
 NAMED_PASSAGES = 8  # passages kept for a source the question names (a review summary is 1–4)
 # Weight of each ranked list in the fusion (see RetrievalConfig), chosen by evals/tune_retrieval.py
 # on the tuning split of the generalisation benchmark, with the evaluation cases as a guard (no move
@@ -88,98 +74,6 @@ class RetrievalConfig:
 
     def weight(self, name: str) -> float:
         return dict(self.weights).get(name, 0.0)
-
-
-@dataclass(frozen=True)
-class VocabularyGroup:
-    name: str
-    terms: tuple[str, ...]
-    expand: tuple[str, ...]
-    keywords: tuple[str, ...]
-    age_band: str | None
-    population: bool = False  # names who ("babies", "teenagers") rather than what
-
-
-@lru_cache(maxsize=1)
-def load_vocabulary(path: Path = VOCABULARY) -> tuple[VocabularyGroup, ...]:
-    with open(path, "rb") as fh:
-        data = tomllib.load(fh)
-    return tuple(
-        VocabularyGroup(
-            name=g["name"],
-            terms=tuple(g["terms"]),
-            expand=tuple(g.get("expand", ())),
-            keywords=tuple(k.lower() for k in g.get("keywords", ())),
-            age_band=g.get("age_band"),
-            population=bool(g.get("population", False)),
-        )
-        for g in data["group"]
-    )
-
-
-def matched_groups(question: str) -> list[VocabularyGroup]:
-    q = phrase_form(question)
-    return [g for g in load_vocabulary() if any(phrase_form(t) in q for t in g.terms)]
-
-
-def expand_question(question: str, groups: Sequence[VocabularyGroup]) -> str:
-    extra: list[str] = []
-    q = phrase_form(question)
-    for g in groups:
-        for t in g.expand:
-            if phrase_form(t) not in q and t not in extra and len(t) > 3:
-                extra.append(t)
-    return question if not extra else question + " " + " ".join(extra)
-
-
-def check_filters(filters: Filters, known_keywords: Sequence[str] = (), known_areas: Sequence[str] = ()) -> Filters:
-    """Unknown values raise FilterError naming the valid ones. Keyword filters are matched in lower case."""
-
-    def check(name: str, values: tuple[str, ...], valid: Sequence[str]) -> None:
-        for v in values:
-            if v not in valid:
-                raise FilterError(f"unknown {name} {v!r}; expected one of: {', '.join(valid)}")
-
-    check("nation", filters.nation, NATIONS)
-    bands = tuple(b.replace("–", "-") for b in filters.age_band)
-    check("age band", bands, AGE_BANDS)
-    check("outcome", filters.outcome, OUTCOMES)
-    check("kind", filters.kind, KINDS)
-    keywords = tuple(k.strip().lower() for k in filters.keyword)
-    if known_keywords:
-        import difflib
-
-        known = sorted(set(known_keywords))
-        for k in keywords:
-            if k not in known:
-                close = difflib.get_close_matches(k, known, n=8, cutoff=0.5)
-                hint = ", ".join(close) if close else ", ".join(known[:12]) + ", …"
-                raise FilterError(f"unknown keyword {k!r}; NSPCC keywords in the index include: {hint}")
-    areas = filters.area
-    if known_areas and areas:
-        import difflib
-
-        by_lower = {a.lower(): a for a in known_areas}
-        fixed = []
-        for a in areas:
-            if a.strip().lower() not in by_lower:
-                close = difflib.get_close_matches(a.strip().lower(), list(by_lower), n=5, cutoff=0.6)
-                hint = ", ".join(by_lower[c] for c in close) if close else ", ".join(sorted(known_areas)[:12]) + ", …"
-                raise FilterError(f"unknown area {a!r}; areas in the index include: {hint}")
-            fixed.append(by_lower[a.strip().lower()])
-        areas = tuple(fixed)
-    if filters.year_from and filters.year_to and filters.year_from > filters.year_to:
-        raise FilterError(f"year range {filters.year_from}–{filters.year_to} is empty; expected from ≤ to")
-    return Filters(
-        year_from=filters.year_from,
-        year_to=filters.year_to,
-        nation=filters.nation,
-        age_band=bands,
-        outcome=filters.outcome,
-        keyword=keywords,
-        kind=filters.kind,
-        area=areas,
-    )
 
 
 @dataclass(frozen=True)
@@ -329,43 +223,6 @@ class Retriever:
             named=sources,
         )
 
-    def covering(self, question: str, result: SearchResult, filters: Filters, found: Sequence[str]) -> tuple[list[Chunk], str]:
-        """The reviews in the whole collection (under ``filters``) that discuss the question's topic,
-        as their first chunks, and how they were counted: those carrying the NSPCC labels the
-        question names, else the label read from it by meaning (the nearest, and a second as near),
-        in the age band of a vocabulary group it uses ("non-mobile" → under 1); with no label at all,
-        the reviews ``found`` for it by their text. (A vocabulary group's own label list is a
-        retrieval aid, too broad to count by.)"""
-        groups = matched_groups(question)
-        named = self.labels_in(question)
-        # A label the question names counts with the labels that narrow it ("neglect" → "child
-        # neglect", "medical neglect"): NSPCC's librarians used both.
-        labels = {k for k, words in self._label_words.items() if any(self._label_words.get(n, frozenset()) <= words for n in named)}
-        labels |= named
-        how = "reviews carrying the NSPCC labels the question names"
-        if not labels and result.inferred:
-            top = result.inferred[0].score
-            labels = {i.label for i in result.inferred[:2] if i.score >= top - COVERAGE_LABEL_MARGIN}
-            # A broad label beside a precise one ("child deaths" beside "fire") would swamp the count.
-            labels = {label for label in labels if not self._broad(label)} or labels
-            how = "reviews carrying the NSPCC labels read from the question by meaning"
-        bands = {g.age_band for g in groups if g.age_band}
-        if labels:
-
-            def fits(c: Chunk) -> bool:
-                if c.kind != "case_review" or not filters.matches(c):
-                    return False
-                return not bands or c.meta.age_band in bands or c.meta.age_band == "multiple/unknown"
-
-            # The label → documents map, not a scan of every document: this runs on every answer.
-            carrying = set().union(*(self.label_index.docs_of.get(label, ()) for label in labels))
-            firsts = [first for d in sorted(carrying) if fits(first := self.first(d))]
-            how += ": " + ", ".join(sorted(labels)) + (f" (age {', '.join(sorted(bands))} or unknown)" if bands else "")
-        else:
-            firsts = [self.first(d) for d in dict.fromkeys(found) if self.first(d).kind == "case_review"]
-            how = "reviews found for the question by their text (no NSPCC label matched it)"
-        return firsts, how
-
     def with_findings(self, hits: Sequence[ReviewHit]) -> list[ReviewHit]:
         """``hits``, each review found only by its summary (what happened) completed with its learning
         and recommendations, which a themed answer quotes: one call to the store."""
@@ -379,68 +236,6 @@ class Retriever:
             extra = tuple(Hit(chunk=c, score=0.0) for c in chunks.get(h.doc_id, ()) if c.section in wanted) if h.doc_id in bare else ()
             out.append(replace(h, passages=(*h.passages, *extra)) if extra else h)
         return out
-
-    def on_topic(self, result: SearchResult) -> frozenset[str] | None:
-        """The found sources that are about the label the question is most likely about: those
-        carrying it, and those no NSPCC label describes (users' files, briefings, guidance), which
-        cannot be judged by labels. None when no label was read from the question."""
-        if not result.inferred:
-            return None
-        label = result.inferred[0].label
-        return frozenset(h.doc_id for h in result.hits if label in self.label_index.doc_labels.get(h.doc_id, {label}))
-
-    def topic(self, question: str, result: SearchResult) -> Topic:
-        """What the relevance stage needs of the question besides its words (assistant/relevance.py)."""
-        label = result.inferred[0].label if result.inferred else None
-        others = [v for i in result.inferred[1:3] if (v := self.label_index.vector(i.label)) is not None]
-        return Topic(
-            expanded=expand_question(question, matched_groups(question)),
-            label=label,
-            label_vector=self.label_index.vector(label) if label else None,
-            on_label=self.on_topic(result),
-            other_vectors=np.stack(others) if others else None,
-        )
-
-    def _broad(self, label: str) -> bool:
-        reviews = max(1, sum(c.kind == "case_review" for c in self.firsts))
-        return len(self.label_index.docs_of.get(label, ())) > BROAD_LABEL * reviews
-
-    def loose_label(self, question: str, result: SearchResult) -> str | None:
-        """The label a coverage count would come from when it is not fit to count by: read by meaning
-        (not named in the question) and either not close to the question itself (cosine below
-        COUNT_LABEL_FLOOR) or carried by more than BROAD_LABEL of the reviews. None when the count is
-        fair (or when no label was read: the reviews found by their text are counted as such)."""
-        if self.labels_in(question) or not result.inferred:
-            return None
-        top = result.inferred[0].score
-        near = [i.label for i in result.inferred[:2] if i.score >= top - COVERAGE_LABEL_MARGIN]
-        precise = [label for label in near if not self._broad(label)]
-        if not precise:
-            return near[0]
-        label = precise[0]
-        vector = self.label_index.vector(label)
-        if vector is None:
-            return label
-        q = np.asarray(self.embedder.embed([question])[0], dtype=np.float32)
-        return label if float(vector @ q) / (float(np.linalg.norm(q)) + 1e-12) < COUNT_LABEL_FLOOR else None
-
-    def coverage(self, question: str, result: SearchResult, filters: Filters, found: Sequence[str]) -> Coverage:
-        """How many reviews in the whole collection discuss the question's topic (``covering``)."""
-        firsts, how = self.covering(question, result, filters, found)
-        loose = self.loose_label(question, result)
-        if loose:  # no count from a label that only roughly matches the question, or a broad one
-            return Coverage(reviews=0, years=None, how="", approximate=loose)
-        years = sorted({c.meta.year for c in firsts if c.meta.year})
-        span = None if not years else str(years[0]) if years[0] == years[-1] else f"{years[0]}–{years[-1]}"
-        nations = Counter(c.meta.nation for c in firsts if c.meta.nation != "unknown")
-        bands_seen = Counter(c.meta.age_band for c in firsts)
-        return Coverage(
-            reviews=len(firsts),
-            years=span,
-            how=how,
-            by_nation=tuple(sorted(nations.items(), key=lambda kv: -kv[1])) if len(nations) > 1 else (),
-            by_age_band=tuple((b, bands_seen[b]) for b in AGE_BANDS if bands_seen.get(b)) if len(bands_seen) > 1 else (),
-        )
 
     def matching(self, filters: Filters) -> list[Chunk]:
         """The first chunk of every document the filters allow, newest first (exact, from metadata)."""

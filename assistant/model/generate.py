@@ -2,7 +2,7 @@
 
 Consumes settings (``llm``: "extractive", "llamacpp[:PATH.gguf]", "ollama:MODEL", "openai:MODEL") and
 numbered source passages; produces the model's draft text (whole or streamed), follow-up rewrites and
-trainer questions. The draft is never shown as an answer until the grounding guard (assistant/guard.py)
+trainer questions. The draft is never shown as an answer until the grounding guard (assistant/answers/guard.py)
 has checked it. Prompts come from prompts/*.txt. The context is kept inside the model's window with a
 tiktoken budget; sources are delimited so that instructions inside a document are material, not orders.
 Every failure of a backend (down, slow, missing package) becomes ``GenerationError`` here, once.
@@ -70,10 +70,10 @@ def packaged_smollm2() -> str:
 def _chat_model(spec: LLMSpec, settings: Settings) -> Any:
     try:
         if spec.backend == "llamacpp":
-            # In a process of its own (assistant/worker.py): a native crash costs one answer, not Casebook.
+            # In a process of its own (assistant/model/worker.py): a native crash costs one answer, not Casebook.
             import llama_cpp  # noqa: F401  # installed? (imported for real only in the worker process)
 
-            from assistant.worker import ModelConfig, WorkerChatModel
+            from assistant.model.worker import ModelConfig, WorkerChatModel
 
             config = ModelConfig(
                 path=spec.model or packaged_smollm2(),
@@ -138,7 +138,7 @@ def budget_sources(question: str, chunks: Sequence[Chunk], settings: Settings) -
 
 class Generator:
     """One configured chat model. Thread-safe: the HTTP backends take calls at once, and the local
-    model's process (assistant/worker.py) serialises its own."""
+    model's process (assistant/model/worker.py) serialises its own."""
 
     def __init__(self, settings: Settings, spec: LLMSpec, model: Any = None) -> None:
         """``model``: any LangChain chat model (``invoke``/``stream``) to use instead of the one

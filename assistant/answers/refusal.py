@@ -5,8 +5,8 @@ the similarity of its nearest passage alone cannot tell: "best pram for a newbor
 review about newborns as "off school roll" is to one about children missing education. The decision
 asks whether the question's *concept* is one the reviews are about, by meaning, and weighs two
 distances against each other: how close the question comes to the nearest NSPCC topic label (each
-label described by its plain-English definition and phrasings, assistant/labels.py), and how close
-it comes to examples of questions the reviews do not answer (assistant/scope.py: medical dosing,
+label described by its plain-English definition and phrasings, assistant/question/labels.py), and how close
+it comes to examples of questions the reviews do not answer (assistant/question/scope.py: medical dosing,
 legal and benefits advice, everyday parenting, adult care, UK facts, …). A question is answerable
 when it is nearer a covered topic than the off-topic examples by at least a margin. Near-domain
 questions are close to a label ("care home fees" to "residential care"), but closer still to their
@@ -14,7 +14,7 @@ off-topic kind; terse in-scope searches ("postcode street crews") are far from e
 farther from the off-topic examples. A question that names a safeguarding concept from the
 vocabulary (not merely a population such as "babies" or "teenagers"), or describes a live concern
 about a child, needs only a weak passage match; one that names a source in the collection
-(assistant/named.py) is answered from it.
+(assistant/question/named.py) is answered from it.
 
 Consumes a ``SearchResult``; produces the decision (``in_scope``) and the refusal ``Answer``, which
 names the nearest topics the collection does cover and, when an off-topic kind is nearer than any
@@ -27,8 +27,8 @@ the sealed test split was not used. See the README for the figures on both.
 
 from __future__ import annotations
 
-from assistant.answer import templates
-from assistant.retrieve import SearchResult
+from assistant.answers.quotes import templates
+from assistant.retrieval.ranking import SearchResult
 from records.types import Answer, Filters
 
 # Answer when  label_similarity - OFF_TOPIC_WEIGHT * off_topic.similarity >= ANSWERABLE  (the

@@ -1,8 +1,8 @@
 """The language model's part in an answer, each kind checked before it is shown.
 
 Consumes the answer Casebook composed from the sources (extractive or themed), the configured model
-(assistant/generate.py) and the support judge; produces the model-written answer checked by the
-grounding guard (assistant/guard.py), or the theme headlines the model worded and the checks kept, or,
+(assistant/model/generate.py) and the support judge; produces the model-written answer checked by the
+grounding guard (assistant/answers/guard.py), or the theme headlines the model worded and the checks kept, or,
 when the model fails or too little of what it wrote can be checked, the composed answer with a note
 that says why. ``fallback_note`` words that note for every kind of failure, a crashed model process
 included.
@@ -13,11 +13,11 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 
-from assistant.answer import overview_line
-from assistant.generate import Generator, LLMSpec, budget_sources
-from assistant.guard import guard, invents
-from assistant.support import OverlapJudge
-from assistant.themes import with_headlines
+from assistant.answers.guard import guard, invents
+from assistant.answers.quotes import overview_line
+from assistant.answers.support import OverlapJudge
+from assistant.answers.themes import with_headlines
+from assistant.model.generate import Generator, LLMSpec, budget_sources
 from records.errors import CasebookError, ConfigError, GenerationError, ModelStopped
 from records.settings import Settings
 from records.types import Answer, Citation

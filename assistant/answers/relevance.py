@@ -8,7 +8,7 @@ clause with the probability that such a reader would call it **on** the question
 reader would also weigh:
 
 - meaning: the clause's cosine with the question, and with the NSPCC label the question is most
-  likely about (its definition and everyday phrasings, assistant/labels.py);
+  likely about (its definition and everyday phrasings, assistant/question/labels.py);
 - words: the share of the question's own content words the clause carries, and of the expanded
   question's (hand vocabulary);
 - where it stands: a review's learning, its recommendations, its summary of what happened, or a
@@ -18,7 +18,7 @@ reader would also weigh:
   (cut mid-sentence, a lettered list item), web or news text (links, "said").
 
 A logistic model over those features was fitted to the tuning split's judgements only
-(``python -m evals.train_relevance --write`` writes assistant/relevance.toml: the weights, the
+(``python -m evals.train_relevance --write`` writes assistant/answers/relevance.toml: the weights, the
 thresholds and where they came from). Consumes the clauses' and the question's unit vectors and the
 label's; produces one probability per clause. The thresholds say what an answer may quote
 (``keep``), what may head a theme (``head``), and below which best score the collection is taken to
@@ -36,6 +36,7 @@ from pathlib import Path
 
 import numpy as np
 
+from assistant.retrieval.coverage import Topic
 from records.errors import ConfigError
 from records.text import stem_list, stems
 
@@ -130,19 +131,6 @@ def load_model(path: Path = WEIGHTS) -> RelevanceModel:
     return RelevanceModel(
         tuple(float(w[f]) for f in FEATURES), float(data["bias"]), float(t["keep"]), float(t["head"]), float(t["little"]), int(t["most"])
     )
-
-
-@dataclass(frozen=True)
-class Topic:
-    """What the stage knows of the question besides its own words: the question expanded with the
-    hand vocabulary, and the NSPCC label it is most likely about (its vector and the sources that
-    carry it, unlabelled sources included; None when no label was read)."""
-
-    expanded: str
-    label: str | None = None
-    label_vector: np.ndarray | None = None
-    on_label: frozenset[str] | None = None
-    other_vectors: np.ndarray | None = None  # the second and third inferred labels'
 
 
 def features(

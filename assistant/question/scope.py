@@ -8,7 +8,7 @@ is near. prompts/off_topic.toml holds examples of questions the reviews do not a
 (medical dosing, legal and benefits advice, everyday parenting, adult care, school admin, UK facts,
 the charity's own pages, the unrelated pages the scrape contained, …), written independently of the
 evaluation sets. A question's off-topic similarity is the mean cosine of its ``NEAREST`` nearest
-examples; assistant/refusal.py weighs it against the nearest label.
+examples; assistant/answers/refusal.py weighs it against the nearest label.
 
 Consumes the question's vector; produces an ``OffTopic`` (that similarity and the kind of the nearest
 example, named in a refusal). Example vectors are computed once per model and file, cached on disk.

@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import replace
 
-from assistant.answer import _trim_quote, cited_answer, clauses, templates
+from assistant.answers.quotes import cited_answer, clauses, templates, trim_quote
 from records.types import Answer, Chunk, Citation, Filters
 
 MAX_LISTED = 25
@@ -29,7 +29,7 @@ def _summary_line(first: Chunk, chunks: Sequence[Chunk]) -> tuple[Chunk, int, st
     else:
         clause = chunk.text.strip()
         offset = chunk.text.find(clause)
-    return chunk, offset, _trim_quote(clause, LINE_QUOTE_CHARS)
+    return chunk, offset, trim_quote(clause, LINE_QUOTE_CHARS)
 
 
 def _listing(listed: Sequence[Chunk], chunks_of: dict[str, list[Chunk]]) -> tuple[list[str], list[Citation]]:

@@ -9,7 +9,7 @@ found, still grounded by construction, without a language model:
    and sources no label describes), topped up in retrieval order to ``least``; a review retrieval
    found only by its summary is completed with its learning and recommendations (``complete``).
    From each, its clauses that best match the question's words (``answer.QueryTerms``), a few.
-2. **About what was asked.** The relevance stage (assistant/relevance.py) scores each clause with
+2. **About what was asked.** The relevance stage (assistant/answers/relevance.py) scores each clause with
    the probability that a practitioner would judge it on the question (meaning, words, section, and
    detectors for general practice points, boilerplate, fragments and web text); only clauses at or
    above its ``keep`` threshold are quoted. A follow-up's clauses must also be near its new aspect.
@@ -35,8 +35,8 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from assistant.answer import Point, QueryTerms, cited_answer, clause_points, templates, years_span
-from assistant.relevance import Clause, RelevanceModel, Topic, load_model, score
+from assistant.answers.quotes import Point, QueryTerms, cited_answer, clause_points, templates, years_span
+from assistant.answers.relevance import Clause, RelevanceModel, Topic, load_model, score
 from records.types import Answer, Citation, Coverage, Filters, ReviewHit, Theme
 
 Embed = Callable[[Sequence[str]], list[list[float]]]
@@ -45,8 +45,8 @@ Embed = Callable[[Sequence[str]], list[list[float]]]
 @dataclass(frozen=True)
 class ThemeSettings:
     # Chosen on the tuning split by evals/tune_themes.py (sources, least, per_source, group). Which
-    # clauses may be quoted is the relevance stage's decision (assistant/relevance.py and its
-    # thresholds in assistant/relevance.toml, fitted to practitioners' judgements of the tuning
+    # clauses may be quoted is the relevance stage's decision (assistant/answers/relevance.py and its
+    # thresholds in assistant/answers/relevance.toml, fitted to practitioners' judgements of the tuning
     # split's passages), not a cosine floor here.
     sources: int = 10  # sources whose clauses are considered, in retrieval order
     least: int = 6  # … topped up to this many from the ranking when too few of them are on the topic
@@ -178,7 +178,7 @@ def themed_answer(
     ``on_topic``: the sources (of ``hits``) judged to be about the question's topic; None: all.
     ``complete``: adds a drawn review's learning and recommendations when retrieval found only its
     summary (``Retriever.with_findings``). ``topic`` and ``model``: the relevance stage's view of
-    the question and its model (assistant/relevance.py); ``asked``: what the clauses are judged
+    the question and its model (assistant/answers/relevance.py); ``asked``: what the clauses are judged
     against, when not the question itself (a follow-up's earlier question and new aspect);
     ``closest``: the answer to give, from the closest clauses (at most ``CLOSEST``, one per source),
     when some clause may bear on the question but none is on it squarely enough to head a theme

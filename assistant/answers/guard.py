@@ -7,7 +7,7 @@ falls back to the extractive answer and says so). Steps, per sentence:
 1. parse its [n] markers and drop those that point to no source;
 2. a sentence with no valid marker is offered the source that supports it best (if any does);
 3. each cited source gets a quote: the clause of its passage that best matches the sentence, verbatim;
-4. the support judge (assistant/support.py) decides whether the cited passages support the sentence;
+4. the support judge (assistant/answers/support.py) decides whether the cited passages support the sentence;
    unsupported sentences are removed, and so are citations the sentence does not need.
 
 Markers are renumbered in order of first use, so the answer's [n] match its citation list.
@@ -19,8 +19,8 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from assistant.answer import QueryTerms, clauses
-from assistant.support import Judge
+from assistant.answers.quotes import QueryTerms, clauses
+from assistant.answers.support import Judge
 from records.text import stems
 from records.types import Chunk, Citation
 

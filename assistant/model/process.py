@@ -1,6 +1,6 @@
-"""The language model's own process: ``python -m assistant.model_process FD CONFIG``.
+"""The language model's own process: ``python -m assistant.model.process FD CONFIG``.
 
-Started by assistant/worker.py, never by hand. Loads the llama.cpp model once, then answers requests
+Started by assistant/model/worker.py, never by hand. Loads the llama.cpp model once, then answers requests
 read from the connection on file descriptor FD, one at a time: a request is ``(messages, stream)``;
 the replies are ``("token", text)``* then ``("done", text)``, or ``("error", message)``. It ends when the
 connection closes (Casebook stopped or died). Imports nothing of Casebook's but this module, so a

@@ -1,0 +1,147 @@
+"""What a question is about, and how many reviews in the whole collection discuss it.
+
+Consumes a ``SearchResult`` and the retriever's label index and catalog; produces the ``Topic`` the
+relevance stage scores passages against, and the ``Coverage`` line an answer opens with ("N reviews in
+the collection discuss this topic"), counted from the NSPCC labels the question names or, read by
+meaning, only when the label truly fits it.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from assistant.retrieval.ranking import Retriever, SearchResult
+from assistant.retrieval.vocabulary import expand_question, matched_groups
+from records.types import AGE_BANDS, Chunk, Coverage, Filters
+
+# A coverage count comes from a label read by meaning only when the label is close to the question
+# (its cosine with the label's name, definition and phrasings; on the tuning sample true matches sat
+# at 0.6 and above, loose ones such as "voluntary organisations" for "services working together"
+# below) and not broad (carried by more than 10 % of the reviews: in the bundled collection "child
+# neglect", "professional curiosity", "infant deaths", "family violence", "voice of the child",
+# "child sexual abuse", "child deaths", "information sharing", "physical abuse", "parenting capacity").
+COUNT_LABEL_FLOOR = 0.6
+BROAD_LABEL = 0.10
+COVERAGE_LABEL_MARGIN = 0.02  # a second inferred label counts topic coverage if this near the first
+
+
+@dataclass(frozen=True)
+class Topic:
+    """What the stage knows of the question besides its own words: the question expanded with the
+    hand vocabulary, and the NSPCC label it is most likely about (its vector and the sources that
+    carry it, unlabelled sources included; None when no label was read)."""
+
+    expanded: str
+    label: str | None = None
+    label_vector: np.ndarray | None = None
+    on_label: frozenset[str] | None = None
+    other_vectors: np.ndarray | None = None  # the second and third inferred labels'
+
+
+def covering(retriever: Retriever, question: str, result: SearchResult, filters: Filters, found: Sequence[str]) -> tuple[list[Chunk], str]:
+    """The reviews in the whole collection (under ``filters``) that discuss the question's topic,
+    as their first chunks, and how they were counted: those carrying the NSPCC labels the
+    question names, else the label read from it by meaning (the nearest, and a second as near),
+    in the age band of a vocabulary group it uses ("non-mobile" → under 1); with no label at all,
+    the reviews ``found`` for it by their text. (A vocabulary group's own label list is a
+    retrieval aid, too broad to count by.)"""
+    groups = matched_groups(question)
+    named = retriever.labels_in(question)
+    # A label the question names counts with the labels that narrow it ("neglect" → "child
+    # neglect", "medical neglect"): NSPCC's librarians used both.
+    labels = {k for k, words in retriever._label_words.items() if any(retriever._label_words.get(n, frozenset()) <= words for n in named)}
+    labels |= named
+    how = "reviews carrying the NSPCC labels the question names"
+    if not labels and result.inferred:
+        top = result.inferred[0].score
+        labels = {i.label for i in result.inferred[:2] if i.score >= top - COVERAGE_LABEL_MARGIN}
+        # A broad label beside a precise one ("child deaths" beside "fire") would swamp the count.
+        labels = {label for label in labels if not _broad(retriever, label)} or labels
+        how = "reviews carrying the NSPCC labels read from the question by meaning"
+    bands = {g.age_band for g in groups if g.age_band}
+    if labels:
+
+        def fits(c: Chunk) -> bool:
+            if c.kind != "case_review" or not filters.matches(c):
+                return False
+            return not bands or c.meta.age_band in bands or c.meta.age_band == "multiple/unknown"
+
+        # The label → documents map, not a scan of every document: this runs on every answer.
+        carrying = set().union(*(retriever.label_index.docs_of.get(label, ()) for label in labels))
+        firsts = [first for d in sorted(carrying) if fits(first := retriever.first(d))]
+        how += ": " + ", ".join(sorted(labels)) + (f" (age {', '.join(sorted(bands))} or unknown)" if bands else "")
+    else:
+        firsts = [retriever.first(d) for d in dict.fromkeys(found) if retriever.first(d).kind == "case_review"]
+        how = "reviews found for the question by their text (no NSPCC label matched it)"
+    return firsts, how
+
+
+def on_topic(retriever: Retriever, result: SearchResult) -> frozenset[str] | None:
+    """The found sources that are about the label the question is most likely about: those
+    carrying it, and those no NSPCC label describes (users' files, briefings, guidance), which
+    cannot be judged by labels. None when no label was read from the question."""
+    if not result.inferred:
+        return None
+    label = result.inferred[0].label
+    return frozenset(h.doc_id for h in result.hits if label in retriever.label_index.doc_labels.get(h.doc_id, {label}))
+
+
+def topic(retriever: Retriever, question: str, result: SearchResult) -> Topic:
+    """What the relevance stage needs of the question besides its words (assistant/answers/relevance.py)."""
+    label = result.inferred[0].label if result.inferred else None
+    others = [v for i in result.inferred[1:3] if (v := retriever.label_index.vector(i.label)) is not None]
+    return Topic(
+        expanded=expand_question(question, matched_groups(question)),
+        label=label,
+        label_vector=retriever.label_index.vector(label) if label else None,
+        on_label=on_topic(retriever, result),
+        other_vectors=np.stack(others) if others else None,
+    )
+
+
+def _broad(retriever: Retriever, label: str) -> bool:
+    reviews = max(1, sum(c.kind == "case_review" for c in retriever.firsts))
+    return len(retriever.label_index.docs_of.get(label, ())) > BROAD_LABEL * reviews
+
+
+def loose_label(retriever: Retriever, question: str, result: SearchResult) -> str | None:
+    """The label a coverage count would come from when it is not fit to count by: read by meaning
+    (not named in the question) and either not close to the question itself (cosine below
+    COUNT_LABEL_FLOOR) or carried by more than BROAD_LABEL of the reviews. None when the count is
+    fair (or when no label was read: the reviews found by their text are counted as such)."""
+    if retriever.labels_in(question) or not result.inferred:
+        return None
+    top = result.inferred[0].score
+    near = [i.label for i in result.inferred[:2] if i.score >= top - COVERAGE_LABEL_MARGIN]
+    precise = [label for label in near if not _broad(retriever, label)]
+    if not precise:
+        return near[0]
+    label = precise[0]
+    vector = retriever.label_index.vector(label)
+    if vector is None:
+        return label
+    q = np.asarray(retriever.embedder.embed([question])[0], dtype=np.float32)
+    return label if float(vector @ q) / (float(np.linalg.norm(q)) + 1e-12) < COUNT_LABEL_FLOOR else None
+
+
+def count(retriever: Retriever, question: str, result: SearchResult, filters: Filters, found: Sequence[str]) -> Coverage:
+    """How many reviews in the whole collection discuss the question's topic (``covering``)."""
+    firsts, how = covering(retriever, question, result, filters, found)
+    loose = loose_label(retriever, question, result)
+    if loose:  # no count from a label that only roughly matches the question, or a broad one
+        return Coverage(reviews=0, years=None, how="", approximate=loose)
+    years = sorted({c.meta.year for c in firsts if c.meta.year})
+    span = None if not years else str(years[0]) if years[0] == years[-1] else f"{years[0]}–{years[-1]}"
+    nations = Counter(c.meta.nation for c in firsts if c.meta.nation != "unknown")
+    bands_seen = Counter(c.meta.age_band for c in firsts)
+    return Coverage(
+        reviews=len(firsts),
+        years=span,
+        how=how,
+        by_nation=tuple(sorted(nations.items(), key=lambda kv: -kv[1])) if len(nations) > 1 else (),
+        by_age_band=tuple((b, bands_seen[b]) for b in AGE_BANDS if bands_seen.get(b)) if len(bands_seen) > 1 else (),
+    )
