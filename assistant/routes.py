@@ -19,16 +19,16 @@ answer is finished the same way: what was read from the question and how it was 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 
 from assistant.answers.compose import compose, little_answer
 from assistant.answers.counting import MAX_LISTED, candidates_answer, count_answer
 from assistant.answers.quotes import Point, years_span
 from assistant.answers.refusal import in_scope, reads_as, refusal
-from assistant.answers.relevance import RelevanceModel
+from assistant.answers.relevance import RelevanceModel, on_question
 from assistant.answers.themes import themed_answer
 from assistant.answers.writing import Writer
-from assistant.question.followup import topic
+from assistant.question.door import Question
 from assistant.question.reading import Reading, merged
 from assistant.retrieval import coverage
 from assistant.retrieval.ranking import Retriever, SearchResult
@@ -36,29 +36,6 @@ from records.types import Answer, Filters, NamedSource, ReviewHit
 from vectorstore.embedder import Embedder
 
 THEMED_SOURCES = 24  # sources a themed answer may draw on (the first 10 are the ranking shown as sources)
-
-
-@dataclass(frozen=True)
-class Question:
-    """A question as read once, at the door: everything the routes need to know about it."""
-
-    text: str  # as asked (checked)
-    filters: Filters  # the user's own (checked)
-    history: tuple[str, ...] = ()  # earlier questions, oldest first
-    rewritten: str | None = None  # a follow-up as a standalone question
-    notice: str | None = None  # the live-concern notice, when a child may be at risk now
-    named: tuple[NamedSource, ...] = ()  # sources the question names
-    candidates: tuple[NamedSource, ...] = ()  # reviews that share the name it gives
-    reading: Reading = field(default_factory=Reading)  # filters the question carries, and whether it counts
-
-    @property
-    def searched(self) -> str:
-        return self.rewritten or self.text
-
-    @property
-    def focus(self) -> str | None:
-        """A follow-up's new aspect ("and what about fathers?" → "fathers")."""
-        return (topic(self.text) or None) if self.rewritten else None
 
 
 class Router:
@@ -104,6 +81,20 @@ class Router:
             read_as=q.reading.said,
             notes=(*answer.notes, *notes),
         )
+
+    def theme(self, question: str, filters: Filters) -> Answer | None:
+        """The themed answer to a topic (``filters`` checked), or None when too few sources speak to it."""
+        return self.themed(question, self.retriever.search_scored(question, THEMED_SOURCES, filters), filters)
+
+    def on_question(self, question: str, points: Sequence[Point]) -> list[Point]:
+        """The points the relevance stage judges on the question, most relevant first: what the
+        trainer's prompts and briefings quote."""
+        if not points:
+            return []
+        result = self.retriever.search_scored(question, THEMED_SOURCES)
+        rank = {h.doc_id: i for i, h in enumerate(result.hits)}
+        topic = coverage.topic(self.retriever, question, result)
+        return on_question(question, topic, points, rank, self.embedder, self.relevance)
 
     def themed_or_less(self, q: Question, result: SearchResult, filters: Filters) -> Answer:
         # A follow-up's clauses are judged against the earlier question (and its new aspect), not

@@ -39,9 +39,10 @@ from typing import Any
 from assistant.answers.quotes import QueryTerms, best_point
 from assistant.answers.refusal import in_scope
 from assistant.answers.themes import ThemeSettings, pool
-from assistant.casebook import THEMED_SOURCES, Casebook
+from assistant.casebook import Casebook
 from assistant.question.safety import safety_notice
 from assistant.retrieval import coverage
+from assistant.routes import THEMED_SOURCES
 from evals.generalisation import GENERALISE, in_scope_rows
 from evals.run import read_jsonl
 from records.types import Answer, ReviewHit

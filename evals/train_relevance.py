@@ -36,8 +36,9 @@ import numpy as np
 from assistant.answers.quotes import QueryTerms, best_point, clause_points
 from assistant.answers.relevance import FEATURES, WEIGHTS, Clause, features
 from assistant.answers.themes import ThemeSettings, pool
-from assistant.casebook import THEMED_SOURCES, Casebook
+from assistant.casebook import Casebook
 from assistant.retrieval import coverage
+from assistant.routes import THEMED_SOURCES
 from evals.relevance import DENSE_QUOTES, POOL_PER_SOURCE, load_judgements, sample_rows
 from records.types import ReviewHit
 from vectorstore.embedder import unit_vectors

@@ -25,9 +25,10 @@ from typing import Any
 
 from assistant.answers.refusal import in_scope
 from assistant.answers.themes import ThemeSettings, themed_answer
-from assistant.casebook import THEMED_SOURCES, Casebook
+from assistant.casebook import Casebook
 from assistant.question.safety import safety_notice
 from assistant.retrieval import coverage as topic_coverage
+from assistant.routes import THEMED_SOURCES
 from evals.generalisation import GENERALISE, in_scope_rows
 from evals.synthesis import cited_scores
 from evals.tune_retrieval import CachedEmbedder

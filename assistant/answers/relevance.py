@@ -36,9 +36,11 @@ from pathlib import Path
 
 import numpy as np
 
+from assistant.answers.quotes import Point
 from assistant.retrieval.coverage import Topic
 from records.errors import ConfigError
 from records.text import stem_list, stems
+from vectorstore.embedder import Embedder, unit_vectors
 
 WEIGHTS = Path(__file__).with_name("relevance.toml")
 UNLABELLED_COSINE = 0.35  # with no label read, a clause is kept at this cosine with the question
@@ -206,3 +208,17 @@ def score(
         q_sim = clause_vectors @ question_vector
         return np.clip(q_sim / UNLABELLED_COSINE * model.keep, 0.0, 1.0)
     return model.probabilities(features(question, topic, clauses, clause_vectors, question_vector))
+
+
+def on_question(
+    question: str, topic: Topic, points: Sequence[Point], rank: dict[str, int], embedder: Embedder, model: RelevanceModel
+) -> list[Point]:
+    """The points the stage judges on the question, most relevant first (what the trainer's prompts
+    and briefings quote). ``rank``: each source's place in the question's ranking."""
+    if not points:
+        return []
+    clauses = [Clause(p.quote, p.section, p.chunk.kind, p.hit.doc_id, rank.get(p.hit.doc_id, 20)) for p in points]
+    vectors = unit_vectors(embedder, [question, *(p.quote for p in points)])
+    probability = score(question, topic, clauses, vectors[1:], vectors[0], model)
+    kept = sorted(((float(r), i) for i, r in enumerate(probability) if r >= model.keep), key=lambda t: (-t[0], t[1]))
+    return [points[i] for _, i in kept]

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import replace
+from typing import Any
 
 from assistant.answers.guard import guard, invents
 from assistant.answers.quotes import overview_line
@@ -125,6 +126,36 @@ class Writer:
             "the quotes under each are the reviews' own words."
         )
         return replace(with_headlines(themed, written, label), notes=(note,), written_by=label)
+
+    def rewrite(self, previous: str, question: str) -> str | None:
+        """The model's standalone form of a follow-up; None without a model or when it fails (the
+        rule-based rewrite is used then)."""
+        return self._or_none(lambda g: g.rewrite(previous, question))
+
+    def trainer_question(self, quote: str) -> str | None:
+        """The model's reflective question about a learning point; None without a model or when it
+        fails (the template's question is used then)."""
+        return self._or_none(lambda g: g.trainer_question(quote))
+
+    def status(self) -> dict[str, Any] | None:
+        """The model's state for health checks (for llamacpp its process: pid, alive, restarts); None
+        without a model."""
+        if self.spec.backend == "extractive":
+            return None
+        try:
+            generator = self.generator()
+        except (ConfigError, GenerationError) as exc:
+            return {"backend": self.spec.label, "error": str(exc)}
+        return generator.status() if generator is not None else None
+
+    def _or_none(self, ask: Callable[[Generator], str | None]) -> str | None:
+        if self.spec.backend == "extractive":
+            return None
+        try:
+            generator = self.generator()
+            return ask(generator) if generator is not None else None
+        except (GenerationError, ConfigError):  # a model missing or down
+            return None
 
     def _holds(self, line: str, quotes: Sequence[str], question: str) -> bool:
         bare = line.strip()

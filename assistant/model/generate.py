@@ -39,6 +39,16 @@ class LLMSpec:
         return self.backend if not self.model else f"{self.backend}:{Path(self.model).name if self.backend == 'llamacpp' else self.model}"
 
 
+LLM_STYLES = ("auto", "answer", "per_source", "headlines")
+
+
+def configured(settings: Settings) -> LLMSpec:
+    """The model ``settings.llm`` names, with ``settings.llm_style`` checked."""
+    if settings.llm_style not in LLM_STYLES:
+        raise ConfigError(f"llm_style: expected one of {', '.join(LLM_STYLES)}; got {settings.llm_style!r}")
+    return parse_llm(settings.llm)
+
+
 def parse_llm(value: str) -> LLMSpec:
     backend, _, model = value.strip().partition(":")
     if backend not in BACKENDS:

@@ -1,21 +1,25 @@
 """Questions → the reviews that answer them: hybrid, vocabulary-aware, filtered, review-level.
 
 Consumes the store (dense search in Chroma, passages by id) and the catalog (vectorstore/catalog.py:
-both BM25 indexes and every document's first chunk, built at ingest); produces
-``ReviewHit`` records, one per review/document, each with its best passages. Ranked lists are fused
-with reciprocal rank fusion (RRF):
+both BM25 indexes and every document's first chunk, built at ingest); produces a ``SearchResult``:
+``ReviewHit`` records, one per review/document, each with its best passages, and the evidence the
+refusal and coverage decisions need.
 
-  1. dense search on the question as asked;
-  2. dense search on the question expanded with the safeguarding vocabulary (prompts/vocabulary.toml);
-  3. BM25 on the expanded question (passage text with its heading and NSPCC keywords);
-  4. BM25 over whole reviews, on the expanded question and on the question as asked;
-  5. reviews NSPCC labelled with a vocabulary group's keywords (restricted to the group's age band,
-     where it has one) or with a label the question names — how "non-mobile" finds a "4-month-old"
-     with "bruising".
+The order of reviews is a weighted reciprocal rank fusion (RRF) of two lists (``WEIGHTS``, tuned):
 
-Fusion is at document level (each list counts a document once, at its best rank), so several
-passages of one review never crowd out others; each document keeps its best passages.
+  inferred  reviews carrying the NSPCC labels the question is about by meaning
+            (assistant/question/labels.py), tie-broken by dense search;
+  labels    reviews NSPCC labelled with a vocabulary group's keywords (in the group's age band, where
+            it has one) or with a label the question names: how "non-mobile" finds a "4-month-old"
+            with "bruising".
+
+The lists below them carry no weight in that order but do other work: dense search on the question
+and on the question expanded with the vocabulary (prompts/vocabulary.toml), and BM25 on passages,
+choose each review's passages and feed the inferred list; whole-review BM25 orders the labels list.
+A list that neither votes nor feeds another is not computed. A source the question names comes
+first regardless.
 """
+
 
 from __future__ import annotations
 
@@ -31,11 +35,13 @@ from assistant.question.labels import InferredLabel, LabelIndex, LabelSettings
 from assistant.question.named import SourceNames
 from assistant.question.scope import NOT_MEASURED, OffTopic, OffTopicIndex
 from assistant.retrieval.vocabulary import VocabularyGroup, expand_question, matched_groups
+from records.errors import IndexNotReady
+from records.settings import Settings
 from records.text import stem, stems, tokens
 from records.types import Chunk, Filters, Hit, NamedSource, ReviewHit
-from vectorstore.catalog import Catalog
+from vectorstore.catalog import Catalog, open_catalog
 from vectorstore.embedder import Embedder
-from vectorstore.store import Store
+from vectorstore.store import Store, open_store
 
 RRF_K = 60
 NEAREST_LABELS = 3  # labels a refusal names as the nearest topics the collection covers
@@ -334,3 +340,11 @@ def _rrf(lists: Sequence[Sequence[Hit]]) -> list[Hit]:
             scores[h.chunk.chunk_id] += 1.0 / (RRF_K + rank + 1)
             chunks[h.chunk.chunk_id] = h.chunk
     return [Hit(chunk=chunks[cid], score=s) for cid, s in sorted(scores.items(), key=lambda kv: -kv[1])]
+
+
+def open_retriever(settings: Settings, embedder: Embedder) -> Retriever:
+    """The retriever over the index ``settings`` point at; ``IndexNotReady`` when nothing is indexed."""
+    store = open_store(settings)
+    if store.count() == 0:
+        raise IndexNotReady("nothing is indexed yet; run `casebook ingest` first")
+    return Retriever(store, open_catalog(settings, store), embedder, cache_dir=settings.cache_dir)

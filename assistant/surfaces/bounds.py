@@ -21,7 +21,7 @@ from starlette import types as asgi
 from starlette.datastructures import Headers
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from assistant.casebook import MAX_QUESTION_CHARS
+from assistant.question.door import MAX_QUESTION_CHARS
 
 MAX_BODY_BYTES = 64 * 1024
 # Clients of chat completions resend every earlier turn, Casebook's cited answers included, so a long
