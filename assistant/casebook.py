@@ -14,11 +14,11 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Sequence
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 from assistant import trainer
-from assistant.answers.quotes import Point
 from assistant.answers.relevance import RelevanceModel, load_model
 from assistant.answers.support import OverlapJudge
 from assistant.answers.writing import Writer
@@ -30,7 +30,7 @@ from assistant.retrieval.stats import collect_stats
 from assistant.routes import Router
 from records.errors import InputError
 from records.settings import Settings, load_settings
-from records.types import Answer, Chunk, Filters, ReviewHit, Stats
+from records.types import Answer, Chunk, Filters, Point, ReviewHit, Stats
 from vectorstore.embedder import Embedder, load_embedder
 from vectorstore.indexer import IngestReport, run_ingest
 from vectorstore.store import open_store
@@ -164,17 +164,18 @@ class Casebook:
         """``history``: the earlier questions of the conversation (as searched), oldest first; a
         question that refers back to them is searched as a standalone question. ``on_token`` receives
         the model's draft as it streams (generative backends only; the returned answer is guarded)."""
-        return self.router.answer(self.question(question, filters, history), on_token)
+        q = self.question(question, filters, history)
+        return self.router.answer(q, on_token)
 
     def question(self, question: str, filters: Filters = Filters(), history: Sequence[str] = ()) -> Question:
         """The question read once, at the door (assistant/question/door.py)."""
         r = self.retriever
-        rewrite = self.writer.rewrite
-        return read_at_door(question, self.check_filters(filters), history, r.names, years=r.years, areas=r.areas, rewrite=rewrite)
+        check = partial(check_filters, known_keywords=r.keywords, known_areas=r.areas)
+        return read_at_door(question, filters, history, r.names, years=r.years, areas=r.areas, check=check, rewrite=self.writer.rewrite)
 
     @property
     def router(self) -> Router:
-        return Router(self.retriever, self.embedder, self.relevance, self.writer, self.check_filters)
+        return Router(self.retriever, self.embedder, self.relevance, self.writer)
 
     def themed(self, question: str, filters: Filters = Filters()) -> Answer | None:
         """The themed answer to a topic, or None when too few sources speak to it."""

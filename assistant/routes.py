@@ -19,50 +19,42 @@ answer is finished the same way: what was read from the question and how it was 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 
 from assistant.answers.compose import compose, little_answer
 from assistant.answers.counting import MAX_LISTED, candidates_answer, count_answer
-from assistant.answers.quotes import Point, years_span
+from assistant.answers.quotes import years_span
 from assistant.answers.refusal import in_scope, reads_as, refusal
 from assistant.answers.relevance import RelevanceModel, on_question
 from assistant.answers.themes import themed_answer
 from assistant.answers.writing import Writer
 from assistant.question.door import Question
-from assistant.question.reading import Reading, merged
+from assistant.question.reading import Reading
 from assistant.retrieval import coverage
 from assistant.retrieval.ranking import Retriever, SearchResult
-from records.types import Answer, Filters, NamedSource, ReviewHit
+from records.types import Answer, Filters, NamedSource, Point, ReviewHit
 from vectorstore.embedder import Embedder
 
 THEMED_SOURCES = 24  # sources a themed answer may draw on (the first 10 are the ranking shown as sources)
 
 
+@dataclass(frozen=True)
 class Router:
     """The routes over one open index."""
 
-    def __init__(
-        self,
-        retriever: Retriever,
-        embedder: Embedder,
-        relevance: RelevanceModel,
-        writer: Writer,
-        check_filters: Callable[[Filters], Filters],
-    ) -> None:
-        self.retriever, self.embedder, self.relevance, self.writer = retriever, embedder, relevance, writer
-        self.check_filters = check_filters
+    retriever: Retriever
+    embedder: Embedder
+    relevance: RelevanceModel
+    writer: Writer
 
     def answer(self, q: Question, on_token: Callable[[str], None] | None = None) -> Answer:
         if q.candidates:
             return replace(self.candidates(q.text, q.candidates, q.filters), safety_notice=q.notice)
         notes = tuple(f"Nothing in the collection is {u}; it holds {self.years()}." for u in q.reading.unmatched)
         if q.reading.counting:
-            answer = self.count(q.text, q.reading, self.check_filters(merged(q.filters, q.reading.filters)))
+            answer = self.count(q.text, q.reading, q.count_filters)
             return replace(answer, read_as=q.reading.said, notes=(*answer.notes, *notes), safety_notice=q.notice)
-        read = q.reading.filters
-        if read.age_band:  # a theme question about "babies" keeps reviews of several children or unknown age
-            read = replace(read, age_band=(*read.age_band, "multiple/unknown"))
-        filters = self.check_filters(merged(q.filters, read))
+        filters = q.search_filters
         result = self.retriever.search_scored(q.searched, THEMED_SOURCES, filters, named_sources=None if q.rewritten else q.named)
         if not in_scope(result, live_concern=q.notice is not None):
             answer = self.refusal(q.text, result, filters, q.notice)
@@ -154,8 +146,7 @@ class Router:
     ) -> Answer | None:
         """The themed answer; with ``original`` (the question as asked), the "little on this" answer
         quoting the closest passages when some bear on it but none heads a theme."""
-        counted = coverage.count(self.retriever, question, result, filters, [h.doc_id for h in result.hits])
-        on = coverage.topic(self.retriever, question, result)
+        counted, on = coverage.read(self.retriever, question, result, filters)
         return themed_answer(
             question,
             result.hits,

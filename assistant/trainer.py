@@ -14,14 +14,14 @@ from dataclasses import dataclass, replace
 from functools import lru_cache
 from typing import Any, Protocol
 
-from assistant.answers.quotes import Point, QueryTerms, clauses, similar_groups, years_span
+from assistant.answers.quotes import QueryTerms, clauses, similar_groups, years_span
 from assistant.answers.refusal import in_scope
 from assistant.retrieval.ranking import SearchResult
 from assistant.retrieval.vocabulary import matched_groups
 from prompts import FOLDER
 from records.errors import InputError
 from records.text import phrase_form, stems
-from records.types import Answer, Chunk, Citation, Filters, ReviewHit
+from records.types import Answer, Chunk, Citation, Filters, Point, ReviewHit
 
 SEARCH_K = 20
 MIN_REVIEWS_FOR_BRIEFING = 3

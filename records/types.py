@@ -273,6 +273,24 @@ class NamedSource:
 
 
 @dataclass(frozen=True)
+class Point:
+    """A clause of one source, quoted verbatim, and how well it matches what was asked."""
+
+    hit: ReviewHit
+    chunk: Chunk
+    quote: str
+    offset: int  # of the quote within chunk.text
+    score: float
+
+    @property
+    def section(self) -> str:
+        return self.chunk.section
+
+    def cite(self, n: int) -> Citation:
+        return Citation.at(n, self.chunk, self.quote, self.offset)
+
+
+@dataclass(frozen=True)
 class Answer:
     question: str
     text: str

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from assistant.question.reading import Reading, merged, read_question
+from assistant.question.door import merged
+from assistant.question.reading import Reading, read_question
 from records.types import Filters
 
 YEARS = list(range(2019, 2026))

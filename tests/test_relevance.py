@@ -79,7 +79,7 @@ def test_little_answer_names_the_reviews_of_a_label_that_truly_matches() -> None
 
 
 def test_little_answer_quotes_the_closest_passages_as_such_each_cited() -> None:
-    from assistant.answers.quotes import Point
+    from records.types import Point
 
     hit = source(
         passage("Learning includes: schools should follow up absence of young children.", doc="a", heading="2020 – Hull – Child A")

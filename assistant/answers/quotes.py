@@ -20,7 +20,7 @@ from typing import Any
 from assistant.retrieval.vocabulary import expand_question, matched_groups
 from prompts import FOLDER
 from records.text import stem_list, stems
-from records.types import Answer, Chunk, Citation, Filters, ReviewHit
+from records.types import Answer, Chunk, Citation, Filters, Point, ReviewHit
 
 MAX_QUOTE_CHARS = 320
 GROUP_SIMILARITY = 0.34
@@ -37,24 +37,6 @@ _CLAUSE = re.compile(r"(?<=;)\s+|(?<=[.!?])\s+(?=[A-Z0-9“‘\"'(])|\n+")
 def templates() -> dict[str, Any]:
     with open(FOLDER / "answer.toml", "rb") as fh:
         return tomllib.load(fh)
-
-
-@dataclass(frozen=True)
-class Point:
-    """A clause of one source, quoted verbatim, and how well it matches what was asked."""
-
-    hit: ReviewHit
-    chunk: Chunk
-    quote: str
-    offset: int  # of the quote within chunk.text
-    score: float
-
-    @property
-    def section(self) -> str:
-        return self.chunk.section
-
-    def cite(self, n: int) -> Citation:
-        return Citation.at(n, self.chunk, self.quote, self.offset)
 
 
 def clauses(chunk: Chunk) -> list[tuple[int, str]]:

@@ -36,10 +36,10 @@ from pathlib import Path
 
 import numpy as np
 
-from assistant.answers.quotes import Point
 from assistant.retrieval.coverage import Topic
 from records.errors import ConfigError
 from records.text import stem_list, stems
+from records.types import Point
 from vectorstore.embedder import Embedder, unit_vectors
 
 WEIGHTS = Path(__file__).with_name("relevance.toml")

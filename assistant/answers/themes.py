@@ -35,9 +35,9 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from assistant.answers.quotes import Point, QueryTerms, cited_answer, clause_points, templates, years_span
+from assistant.answers.quotes import QueryTerms, cited_answer, clause_points, templates, years_span
 from assistant.answers.relevance import Clause, RelevanceModel, Topic, load_model, score
-from records.types import Answer, Citation, Coverage, Filters, ReviewHit, Theme
+from records.types import Answer, Citation, Coverage, Filters, Point, ReviewHit, Theme
 
 Embed = Callable[[Sequence[str]], list[list[float]]]
 

@@ -11,7 +11,7 @@ included.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import Any
 
 from assistant.answers.guard import guard, invents
@@ -33,11 +33,14 @@ def fallback_note(exc: CasebookError, instead: str) -> str:
     return f"{exc}. {instead}."
 
 
+@dataclass(frozen=True)
 class Writer:
     """The configured model writing over a composed answer. ``generator`` opens the model lazily."""
 
-    def __init__(self, settings: Settings, spec: LLMSpec, generator: Callable[[], Generator | None], judge: OverlapJudge) -> None:
-        self.settings, self.spec, self.generator, self.judge = settings, spec, generator, judge
+    settings: Settings
+    spec: LLMSpec
+    generator: Callable[[], Generator | None]
+    judge: OverlapJudge
 
     def answer(self, question: str, extractive: Answer, on_token: Callable[[str], None] | None = None) -> Answer:
         """The model's answer, checked by the guard; the extractive answer, with a note, when the model

@@ -143,6 +143,16 @@ class LabelIndex:
         q = np.asarray(vector, dtype=np.float32)
         return max(nearest, float((self.absent_vectors @ (q / (np.linalg.norm(q) + 1e-12))).max()))
 
+    def read(
+        self, vector: Sequence[float], nearest_docs: Sequence[tuple[str, float]], s: LabelSettings, shown: int
+    ) -> tuple[list[tuple[str, float]], list[InferredLabel], float]:
+        """The question's labels in one reading: the nearest by meaning (at least ``shown``, nearest
+        first), those inferred (``infer``), and the cosine of the nearest label, carried or only
+        described (``topic_similarity``). ``nearest_docs``: as ``infer``'s ``nearest``."""
+        nearest = self.by_meaning(vector, max(shown, s.meaning_top), -1.0)
+        inferred = self.infer(nearest, nearest_docs, s)
+        return nearest, inferred, self.topic_similarity(vector, nearest[0][1] if nearest else 0.0)
+
     def by_meaning(self, vector: Sequence[float], top: int, floor: float) -> list[tuple[str, float]]:
         if not self.labels:
             return []

@@ -158,6 +158,12 @@ class SourceNames:
         """A review's pseudonym as its heading writes it ("Child X")."""
         return next((n.written for n in self._names if n.doc_id == doc_id), self._headings.get(doc_id, doc_id))
 
+    def read(self, question: str) -> tuple[tuple[NamedSource, ...], tuple[NamedSource, ...]]:
+        """The sources the question names, and (when it names none outright) the reviews that share a
+        name it gives: ``in_question`` and ``candidates`` in one reading."""
+        named = self.in_question(question)
+        return named, self.candidates(question, named)
+
     def candidates(self, question: str, named: tuple[NamedSource, ...] | None = None) -> tuple[NamedSource, ...]:
         """Reviews the question may mean but does not single out: a pseudonym several reviews share
         ("Child X"), written as a name, with no area to choose between them. Empty when the question

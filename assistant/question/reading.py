@@ -248,17 +248,3 @@ def read_question(question: str, *, years: Sequence[int], areas: Sequence[str]) 
         area=tuple(found_areas),
     )
     return Reading(filters=filters, counting=counting, topic=topic, said=tuple(said), unmatched=tuple(unmatched))
-
-
-def merged(explicit: Filters, read: Filters) -> Filters:
-    """The user's own filters, with what the question says filling the fields they left open."""
-    return Filters(
-        year_from=explicit.year_from if explicit.year_from is not None or explicit.year_to is not None else read.year_from,
-        year_to=explicit.year_to if explicit.year_from is not None or explicit.year_to is not None else read.year_to,
-        nation=explicit.nation or read.nation,
-        age_band=explicit.age_band or read.age_band,
-        outcome=explicit.outcome or read.outcome,
-        keyword=explicit.keyword,
-        kind=explicit.kind or read.kind,
-        area=explicit.area or read.area,
-    )

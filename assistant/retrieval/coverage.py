@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from assistant.retrieval.ranking import Retriever, SearchResult
-from assistant.retrieval.vocabulary import expand_question, matched_groups
+from assistant.retrieval.vocabulary import matched_groups, read_vocabulary
 from records.types import AGE_BANDS, Chunk, Coverage, Filters
 
 # A coverage count comes from a label read by meaning only when the label is close to the question
@@ -72,10 +72,10 @@ def covering(retriever: Retriever, question: str, result: SearchResult, filters:
 
         # The label → documents map, not a scan of every document: this runs on every answer.
         carrying = set().union(*(retriever.label_index.docs_of.get(label, ()) for label in labels))
-        firsts = [first for d in sorted(carrying) if fits(first := retriever.first(d))]
+        firsts = [first for d in sorted(carrying) if fits(first := retriever.catalog.first(d))]
         how += ": " + ", ".join(sorted(labels)) + (f" (age {', '.join(sorted(bands))} or unknown)" if bands else "")
     else:
-        firsts = [retriever.first(d) for d in dict.fromkeys(found) if retriever.first(d).kind == "case_review"]
+        firsts = [retriever.catalog.first(d) for d in dict.fromkeys(found) if retriever.catalog.first(d).kind == "case_review"]
         how = "reviews found for the question by their text (no NSPCC label matched it)"
     return firsts, how
 
@@ -95,7 +95,7 @@ def topic(retriever: Retriever, question: str, result: SearchResult) -> Topic:
     label = result.inferred[0].label if result.inferred else None
     others = [v for i in result.inferred[1:3] if (v := retriever.label_index.vector(i.label)) is not None]
     return Topic(
-        expanded=expand_question(question, matched_groups(question)),
+        expanded=read_vocabulary(question)[1],
         label=label,
         label_vector=retriever.label_index.vector(label) if label else None,
         on_label=on_topic(retriever, result),
@@ -104,7 +104,7 @@ def topic(retriever: Retriever, question: str, result: SearchResult) -> Topic:
 
 
 def _broad(retriever: Retriever, label: str) -> bool:
-    reviews = max(1, sum(c.kind == "case_review" for c in retriever.firsts))
+    reviews = max(1, sum(c.kind == "case_review" for c in retriever.catalog.firsts))
     return len(retriever.label_index.docs_of.get(label, ())) > BROAD_LABEL * reviews
 
 
@@ -145,3 +145,8 @@ def count(retriever: Retriever, question: str, result: SearchResult, filters: Fi
         by_nation=tuple(sorted(nations.items(), key=lambda kv: -kv[1])) if len(nations) > 1 else (),
         by_age_band=tuple((b, bands_seen[b]) for b in AGE_BANDS if bands_seen.get(b)) if len(bands_seen) > 1 else (),
     )
+
+
+def read(retriever: Retriever, question: str, result: SearchResult, filters: Filters) -> tuple[Coverage, Topic]:
+    """The question's coverage (``count``, over the reviews found for it) and its ``Topic``, in one reading."""
+    return count(retriever, question, result, filters, [h.doc_id for h in result.hits]), topic(retriever, question, result)

@@ -20,7 +20,6 @@ A list that neither votes nor feeds another is not computed. A source the questi
 first regardless.
 """
 
-
 from __future__ import annotations
 
 from collections import defaultdict
@@ -34,7 +33,7 @@ import numpy as np
 from assistant.question.labels import InferredLabel, LabelIndex, LabelSettings
 from assistant.question.named import SourceNames
 from assistant.question.scope import NOT_MEASURED, OffTopic, OffTopicIndex
-from assistant.retrieval.vocabulary import VocabularyGroup, expand_question, matched_groups
+from assistant.retrieval.vocabulary import VocabularyGroup, read_vocabulary
 from records.errors import IndexNotReady
 from records.settings import Settings
 from records.text import stem, stems, tokens
@@ -161,8 +160,7 @@ class Retriever:
         self, question: str, k: int = 10, filters: Filters = Filters(), pool: int = 60, named_sources: tuple[NamedSource, ...] | None = None
     ) -> SearchResult:
         """``search``, with the evidence the refusal decision needs."""
-        groups = matched_groups(question)
-        expanded = expand_question(question, groups)
+        groups, expanded = read_vocabulary(question)
         vectors = self.embedder.embed([question] if expanded == question else [question, expanded])
         known = self.catalog.position
         # A document another process is writing right now is in Chroma before it is in the catalog:
@@ -183,8 +181,7 @@ class Retriever:
         weights = dict(config.weights)
         if groups or named:
             weights["inferred"] = min(weights.get("inferred", 0.0), config.inferred_with_vocabulary)
-        nearest = self.label_index.by_meaning(vectors[0], max(NEAREST_LABELS, config.labels.meaning_top), -1.0)
-        inferred = self.label_index.infer(nearest, _doc_best(dense), config.labels)
+        nearest, inferred, label_similarity = self.label_index.read(vectors[0], _doc_best(dense), config.labels, NEAREST_LABELS)
         if weights.get("inferred", 0.0) > 0:  # a list with no weight is not worth ranking
             allowed = None if filters.is_empty() else self.catalog.doc_mask(filters)
             doc_lists["inferred"] = self.label_index.rank_documents(inferred, doc_lists["dense"], allowed, self.catalog.position, pool)
@@ -222,7 +219,7 @@ class Retriever:
             similarity=similarity,
             vocabulary=(*(g.name for g in groups), *sorted(named)),
             inferred=tuple(inferred),
-            label_similarity=self.label_index.topic_similarity(vectors[0], nearest[0][1] if nearest else 0.0),
+            label_similarity=label_similarity,
             nearest_labels=tuple(label for label, _ in nearest[:NEAREST_LABELS]),
             off_topic=self.off_topic.nearest(vectors[0]),
             concepts=tuple(g.name for g in groups if not g.population),

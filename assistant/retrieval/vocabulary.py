@@ -58,3 +58,9 @@ def expand_question(question: str, groups: Sequence[VocabularyGroup]) -> str:
             if phrase_form(t) not in q and t not in extra and len(t) > 3:
                 extra.append(t)
     return question if not extra else question + " " + " ".join(extra)
+
+
+def read_vocabulary(question: str) -> tuple[list[VocabularyGroup], str]:
+    """The vocabulary groups the question uses, and the question expanded with their terms."""
+    groups = matched_groups(question)
+    return groups, expand_question(question, groups)
