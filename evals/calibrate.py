@@ -4,7 +4,7 @@
 
 Tries weights 0.0–1.0 (step 0.1) and every threshold between observed scores; keeps the pair with the
 highest accuracy (ties: the weight nearer 0.5, then the middle threshold). Reports accuracy and
-Cohen's kappa against the labels. ``--write`` stores the result in assistant/answers/support.toml.
+Cohen's kappa against the labels. ``--write`` stores the result in records/tuned.toml [support].
 """
 
 from __future__ import annotations
@@ -14,8 +14,9 @@ import json
 from itertools import pairwise
 from pathlib import Path
 
-from assistant.answers.support import CONFIG, JudgeConfig, OverlapJudge, clean_statement, coverage
+from assistant.answers.support import JudgeConfig, OverlapJudge, clean_statement, coverage
 from evals.run import read_jsonl
+from records.tuned import write_section
 from vectorstore.embedder import load_embedder
 
 LABELS = Path(__file__).parent / "datasets" / "support_labels.jsonl"
@@ -82,12 +83,13 @@ def main() -> None:
     result = calibrate()
     print(json.dumps(result, indent=2))
     if args.write:
-        CONFIG.write_text(
-            "# Written by `python -m evals.calibrate` from evals/datasets/support_labels.jsonl; do not edit by hand.\n"
-            f"# {result['pairs']} hand-labelled pairs: accuracy {result['accuracy']}, Cohen's kappa {result['kappa']},"
-            f" leave-one-out accuracy {result['leave_one_out_accuracy']}.\n"
-            f"[overlap]\nweight = {result['weight']}\nthreshold = {result['threshold']}\n"
-        )
+        about = [
+            "The offline support judge (assistant/answers/support.py), by `python -m evals.calibrate --write` on",
+            f"evals/datasets/support_labels.jsonl: {result['pairs']} hand-labelled pairs, accuracy {result['accuracy']}, "
+            f"Cohen's kappa {result['kappa']}, leave-one-out {result['leave_one_out_accuracy']}.",
+        ]
+        write_section("support", {"weight": result["weight"], "threshold": result["threshold"]}, about)
+        print("written to records/tuned.toml [support]")
 
 
 if __name__ == "__main__":

@@ -14,7 +14,7 @@ are scored by a model that saw them. The thresholds are chosen on those out-of-f
 - ``head``: the lowest at which pool clauses are judged on at least ``HEAD_TARGET`` of the time;
 - ``little``: ``keep`` (no clause at or above it: the collection has little on the question).
 
-``--write`` writes assistant/answers/relevance.toml with the weights, thresholds and these figures.
+``--write`` writes records/tuned.toml [relevance] with the weights, thresholds and these figures.
 ``--grid`` (after fitting) chooses the thresholds again on what the whole pipeline quotes for the
 judged tuning questions (themes, and the closest passages a "little on this" answer quotes): the
 setting that meets most of the passage targets with no topic miss, then the highest on-share, then
@@ -28,18 +28,20 @@ import argparse
 import datetime
 import json
 from collections import defaultdict
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from assistant.answers.quotes import QueryTerms, best_point, clause_points
-from assistant.answers.relevance import FEATURES, WEIGHTS, Clause, features
+from assistant.answers.relevance import FEATURES, Clause, features
 from assistant.answers.themes import ThemeSettings, pool
 from assistant.casebook import Casebook
 from assistant.retrieval import coverage
 from assistant.routes import THEMED_SOURCES
 from evals.relevance import DENSE_QUOTES, POOL_PER_SOURCE, load_judgements, sample_rows
+from records.tuned import load_tuned, write_section
 from records.types import ReviewHit
 from vectorstore.embedder import unit_vectors
 
@@ -142,24 +144,19 @@ def grid(cb: Casebook, write: bool) -> None:
     """The thresholds chosen on what the whole pipeline quotes for the tuning split's judged questions
     (themes, the closest passages of a "little on this" answer): the setting meeting most of the
     passage targets with no topic miss, then the highest on-share, then the fewest "little" answers."""
-    import re
     import tempfile
 
     from evals.relevance import report_split
     from records.settings import load_settings
 
-    text = WEIGHTS.read_text(encoding="utf-8")
+    current = load_tuned()["relevance"]
     judged = load_judgements(split="tuning")
     best: tuple[tuple[float, ...], dict[str, Any]] | None = None
     for keep in GRID["keep"]:
         for head in GRID["head"]:
             for most in GRID["most"]:
-                trial = re.sub(r"(?m)^keep = .*$", f"keep = {keep}", text)
-                trial = re.sub(r"(?m)^head = .*$", f"head = {head}", trial)
-                trial = re.sub(r"(?m)^little = .*$", f"little = {keep}", trial)
-                trial = re.sub(r"(?m)^most = .*$", f"most = {most}", trial)
-                path = Path(tempfile.mkdtemp()) / WEIGHTS.name
-                path.write_text(trial, encoding="utf-8")
+                path = Path(tempfile.mkdtemp()) / "relevance.toml"
+                path.write_text(model_toml(current["bias"], current["weights"], keep, head, most), encoding="utf-8")
                 trial_cb = Casebook(load_settings(home=cb.settings.home, relevance_model=str(path)), embedder=cb.embedder)
                 r = report_split(trial_cb, "tuning", judged)
                 little = sum(trial_cb.ask(row["question"]).little for row in sample_rows("tuning"))
@@ -174,23 +171,19 @@ def grid(cb: Casebook, write: bool) -> None:
     print("chosen:", json.dumps(best[1]))
     if write:
         chosen = best[1]
-        out = re.sub(r"(?m)^keep = .*$", f"keep = {chosen['keep']}", text)
-        out = re.sub(r"(?m)^head = .*$", f"head = {chosen['head']}", out)
-        out = re.sub(r"(?m)^little = .*$", f"little = {chosen['keep']}", out)
-        out = re.sub(r"(?m)^most = .*$", f"most = {chosen['most']}", out)
-        out = re.sub(r"(?m)^# Thresholds: .*\n", "", out)
-        out = out.replace(
-            "[thresholds]",
-            "# Thresholds: chosen by `python -m evals.train_relevance --grid --write` on the whole pipeline's quotes for the\n"
-            f"# tuning split's judged questions: {json.dumps(chosen)}\n[thresholds]",
+        about = [line for line in current["about"] if not line.startswith("Thresholds by")]
+        about.append(
+            "Thresholds by `python -m evals.train_relevance --grid --write` on the whole pipeline's quotes for the tuning split's "
+            f"judged questions: {json.dumps(chosen)}"
         )
-        WEIGHTS.write_text(out, encoding="utf-8")
-        print(f"thresholds written to {WEIGHTS}")
+        thresholds = {"keep": chosen["keep"], "head": chosen["head"], "little": chosen["keep"], "most": chosen["most"]}
+        write_section("relevance", {"bias": current["bias"], "weights": dict(current["weights"]), "thresholds": thresholds}, about)
+        print("thresholds written to records/tuned.toml [relevance]")
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--write", action="store_true", help=f"write {WEIGHTS.name}")
+    parser.add_argument("--write", action="store_true", help="write records/tuned.toml [relevance]")
     parser.add_argument("--grid", action="store_true", help="choose the thresholds on the whole pipeline's quotes (after fitting)")
     args = parser.parse_args(argv)
     cb = Casebook()
@@ -232,13 +225,12 @@ def main(argv: list[str] | None = None) -> int:
     for f, w in weights.items():
         print(f"  {f:16s} {w:+.3f}")
     if args.write:
-        write(WEIGHTS, weights, float(model.intercept_[0]), keep, head, most, len(y), len(set(groups.tolist())), auc(p, y), share, empty)
-        print(f"written to {WEIGHTS}")
+        write(weights, float(model.intercept_[0]), keep, head, most, len(y), len(set(groups.tolist())), auc(p, y), share, empty)
+        print("written to records/tuned.toml [relevance]")
     return 0
 
 
 def write(
-    path: Path,
     weights: dict[str, float],
     bias: float,
     keep: float,
@@ -250,26 +242,24 @@ def write(
     share: float,
     empty: float,
 ) -> None:
-    lines = [
-        "# The relevance stage's logistic model (assistant/answers/relevance.py): P(a practitioner judges a clause on the question).",
-        f"# Written by `python -m evals.train_relevance --write` on {datetime.date.today().isoformat()}, from the TUNING split's",
-        f"# judgements only (evals/datasets/relevance.jsonl: {n} passages of {questions} questions; the sealed test split unread).",
-        f"# Out-of-fold (5 folds grouped by question): AUC {oof_auc:.3f}; what an answer would quote at `keep` judged on {share:.3f},",
-        f"# questions left with nothing to quote {empty:.3f}. keep and most: the highest answer on-share leaving at most",
-        f"# {NOTHING_MAX} of questions with nothing; head: lowest reaching {HEAD_TARGET} precision over the pool; little: = keep.",
-        f"bias = {bias:.6f}",
-        "",
-        "[weights]",
-        *(f"{k} = {v:.6f}" for k, v in weights.items()),
-        "",
-        "[thresholds]",
-        f"keep = {keep}",
-        f"head = {head}",
-        f"little = {keep}",
-        f"most = {most}",
-        "",
+    about = [
+        "The relevance stage's logistic model (assistant/answers/relevance.py): P(a practitioner judges a clause on the question).",
+        f"Fitted by `python -m evals.train_relevance --write` on {datetime.date.today().isoformat()} to the TUNING split's judgements",
+        f"only (evals/datasets/relevance.jsonl: {n} passages of {questions} questions; the sealed test split unread).",
+        f"Out-of-fold (5 folds grouped by question): AUC {oof_auc:.3f}; what an answer would quote at `keep` judged on {share:.3f},",
+        f"questions left with nothing to quote {empty:.3f}. keep and most: the highest answer on-share leaving at most",
+        f"{NOTHING_MAX} of questions with nothing; head: lowest reaching {HEAD_TARGET} precision over the pool; little: = keep.",
     ]
-    path.write_text("\n".join(lines), encoding="utf-8")
+    thresholds = {"keep": keep, "head": head, "little": keep, "most": most}
+    write_section(
+        "relevance", {"bias": round(bias, 6), "weights": {k: round(v, 6) for k, v in weights.items()}, "thresholds": thresholds}, about
+    )
+
+
+def model_toml(bias: float, weights: Mapping[str, float], keep: float, head: float, most: int) -> str:
+    """A relevance model as a file of its own (the ``relevance_model`` setting reads one)."""
+    lines = [f"bias = {bias!r}", "", "[weights]", *(f"{k} = {v!r}" for k, v in weights.items()), "", "[thresholds]"]
+    return "\n".join([*lines, f"keep = {keep}", f"head = {head}", f"little = {keep}", f"most = {most}", ""])
 
 
 if __name__ == "__main__":

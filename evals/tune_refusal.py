@@ -13,11 +13,12 @@ scope) both reach TARGET on the tuning split and on cases.jsonl. Of the settings
 boundaries, the one with the widest range of them wins, and its boundary is the middle of that range:
 a boundary at the edge of what the tuning questions allow would be fitted to them. When no setting
 reaches the target, the best worse-of-the-two-rates wins. The sealed test split is not read. Prints
-the constants; copying them is a reviewed step.
+the constants; ``--write`` writes them to records/tuned.toml [refusal] (a reviewed change).
 """
 
 from __future__ import annotations
 
+import argparse
 from dataclasses import dataclass
 
 import numpy as np
@@ -27,6 +28,7 @@ from assistant.question.safety import safety_notice
 from assistant.question.scope import mean_of_nearest
 from evals.generalisation import GENERALISE
 from evals.run import load_cases, read_jsonl
+from records.tuned import write_section
 
 TARGET = 0.98  # the generalisation issue's figure, for both rates
 NEARESTS = (1, 3, 5, 8)
@@ -133,7 +135,10 @@ def _choice(nearest: int, weight: float, floor: float, strong: float, met: list[
     return Choice(nearest, weight, round(float(BOUNDS[i]), 4), floor, strong, 0.0, 0.0, worst[i])
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m evals.tune_refusal", description=__doc__.splitlines()[0])
+    parser.add_argument("--write", action="store_true", help="write the constants to records/tuned.toml [refusal]")
+    args = parser.parse_args(argv)
     cb = Casebook()
     cb.ensure_indexed()
     rows = features(cb)
@@ -141,10 +146,22 @@ def main() -> None:
     print(f"scope.NEAREST = {c.nearest}\nOFF_TOPIC_WEIGHT = {c.weight}\nANSWERABLE = {c.bound:.4f}")
     print(f"CONCEPT_FLOOR = {c.floor}\nSTRONG_PASSAGE = {c.strong}")
     print(f"boundaries meeting {TARGET:.0%} on both sets: a range {c.width:.3f} of the score's standard deviation wide ({c.span:.4f})")
+    measured = []
     for source in ("tuning", "cases"):
         part = [r for r in rows if r.source == source]
         refused, kept = rates(part, answered_at(part, c.nearest, c.weight, c.floor, c.strong, np.array([c.bound]))[0])
         print(f"{source}: refused {refused:.3f} of out-of-scope, answered {kept:.3f} of in-scope")
+        measured.append(f"{source}: refused {refused:.3f} of out-of-scope, answered {kept:.3f} of in-scope")
+    if args.write:
+        about = [
+            "The refusal decision (assistant/answers/refusal.py, assistant/question/scope.py), by `python -m evals.tune_refusal",
+            "--write` on the TUNING split (in-scope and out-of-scope questions) with evals/datasets/cases.jsonl; among settings",
+            "meeting both rates, the one whose boundary can move furthest, the boundary at the middle of that range",
+            f"({c.width:.3f} of the score's spread wide). " + "; ".join(measured) + ".",
+        ]
+        values = {"off_topic_nearest": c.nearest, "off_topic_weight": c.weight, "answerable": round(c.bound, 4)}
+        write_section("refusal", {**values, "concept_floor": c.floor, "strong_passage": c.strong}, about)
+        print("written to records/tuned.toml [refusal]")
 
 
 if __name__ == "__main__":

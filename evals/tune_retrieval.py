@@ -9,8 +9,8 @@ value), refusing any move that takes the evaluation cases' retrieval nDCG@10 (ev
 cases.jsonl: named reviews, themes, unlabelled briefings) below the committed baseline minus its
 tolerance. Without that guard the ascent drops every list but the inferred labels, because the
 benchmark's relevance *is* the labels; users' own documents carry none. The sealed test split is
-never read here. Prints the chosen configuration; copying it into
-the defaults is a deliberate, reviewed step.
+never read here. Prints the chosen configuration; ``--write`` writes it to records/tuned.toml
+[retrieval] and [labels] (a reviewed change).
 """
 
 from __future__ import annotations
@@ -29,6 +29,7 @@ from evals.generalisation import GENERALISE, in_scope_rows
 from evals.metrics import ndcg_at_k
 from evals.run import DATASET as CASES
 from evals.run import DEFAULT_TOLERANCE, load_baseline, load_cases
+from records.tuned import write_section
 
 WEIGHT_GRID = {
     "dense": (0.0, 0.5, 1.0, 2.0),
@@ -128,6 +129,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--json", action="store_true")
+    parser.add_argument("--write", action="store_true", help="write the result to records/tuned.toml [retrieval] and [labels]")
     parser.add_argument(
         "--guard-floor",
         type=float,
@@ -158,6 +160,19 @@ def main() -> None:
     else:
         print("\n".join(log))
         print(json.dumps(result, indent=2))
+    if args.write:
+        how = (
+            f"by `python -m evals.tune_retrieval --write` (coordinate ascent, {args.rounds} rounds) on the TUNING split's "
+            f"{len(rows)} in-scope questions of evals/datasets/generalise.jsonl: nDCG@10 {best:.4f}; no move took the evaluation "
+            f"cases' retrieval nDCG@10 below {floor:.4f} (the committed baseline minus its tolerance)."
+        )
+        write_section(
+            "retrieval",
+            {"weights": dict(config.weights), "inferred_with_vocabulary": config.inferred_with_vocabulary},
+            ["Weight of each ranked list in the reviews' fusion (assistant/retrieval/ranking.py), " + how],
+        )
+        write_section("labels", dataclasses.asdict(config.labels), ["How NSPCC labels are inferred (assistant/question/labels.py), " + how])
+        print("written to records/tuned.toml [retrieval] and [labels]")
 
 
 if __name__ == "__main__":

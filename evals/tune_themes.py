@@ -8,14 +8,15 @@ memoised), and scores citation precision (of the case reviews cited), citation r
 min(relevant, 8)) and the share of answers with two multi-source themes, as evals/synthesis.py
 defines them, each as a share of its target (0.70, 0.60, 0.80; capped at 1) and averaged; between
 settings that meet every target, the widest margin on the tightest one wins. Prints each improvement
-and the grid's best; copying it into the defaults is a reviewed step. The sealed test split is never
-read.
+and the grid's best; ``--write`` writes it to records/tuned.toml [themes] (a reviewed change). The
+sealed test split is never read.
 Theme purity is not in the objective: the support judge is lexical, and grouping by meaning puts
 paraphrases together that it does not match (evals/synthesis.py reports it).
 """
 
 from __future__ import annotations
 
+import argparse
 import dataclasses
 import itertools
 import json
@@ -32,6 +33,7 @@ from assistant.routes import THEMED_SOURCES
 from evals.generalisation import GENERALISE, in_scope_rows
 from evals.synthesis import cited_scores
 from evals.tune_retrieval import CachedEmbedder
+from records.tuned import write_section
 from records.types import Filters
 
 TARGETS = {"precision": 0.70, "recall": 0.60, "themed": 0.80}
@@ -74,7 +76,10 @@ def score(cb: Casebook, searched: list[tuple[dict[str, Any], Any, Any]], embed: 
     return out
 
 
-def main(path: Path = GENERALISE) -> None:
+def main(argv: list[str] | None = None, path: Path = GENERALISE) -> None:
+    parser = argparse.ArgumentParser(prog="python -m evals.tune_themes", description=__doc__.splitlines()[0])
+    parser.add_argument("--write", action="store_true", help="write the grid's best to records/tuned.toml [themes]")
+    args = parser.parse_args(argv)
     cb = Casebook()
     cb.ensure_indexed()
     embed = CachedEmbedder(cb.embedder)
@@ -94,6 +99,15 @@ def main(path: Path = GENERALISE) -> None:
             print(json.dumps({**dict(zip(GRID, values, strict=True)), **{k: round(v, 3) for k, v in s.items()}}), flush=True)
     assert best is not None
     print("best:", best[1], {k: round(v, 3) for k, v in best[2].items()})
+    if args.write:
+        scores = ", ".join(f"{k} {v:.3f}" for k, v in best[2].items())
+        about = [
+            "How themes are drawn (assistant/answers/themes.py). " + ", ".join(GRID) + " by `python -m evals.tune_themes --write`",
+            f"on the TUNING split (citation precision, recall and two-theme answers against their targets): {scores}.",
+            "The other numbers are chosen by hand. Which clauses may be quoted is the relevance section's decision.",
+        ]
+        write_section("themes", dataclasses.asdict(best[1]), about)
+        print("written to records/tuned.toml [themes]")
 
 
 if __name__ == "__main__":

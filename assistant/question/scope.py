@@ -25,14 +25,15 @@ from pathlib import Path
 import numpy as np
 
 from prompts import FOLDER
+from records.tuned import load_tuned
 from vectorstore.embedder import Embedder, cached_vectors, unit_vectors
 
 OFF_TOPIC = FOLDER / "off_topic.toml"
 
 # How many nearest examples are averaged: one example alone is noisy (a stray word can bring any
 # question near one), many blur the kinds together. Chosen on the tuning split with the refusal
-# constants by ``python -m evals.tune_refusal``.
-NEAREST = 3
+# constants by ``python -m evals.tune_refusal`` (records/tuned.toml [refusal]).
+NEAREST = int(load_tuned()["refusal"]["off_topic_nearest"])
 
 
 @dataclass(frozen=True)

@@ -16,17 +16,17 @@ import numpy as np
 
 from assistant.retrieval.ranking import Retriever, SearchResult
 from assistant.retrieval.vocabulary import matched_groups, read_vocabulary
+from records.tuned import load_tuned
 from records.types import AGE_BANDS, Chunk, Coverage, Filters
 
 # A coverage count comes from a label read by meaning only when the label is close to the question
-# (its cosine with the label's name, definition and phrasings; on the tuning sample true matches sat
-# at 0.6 and above, loose ones such as "voluntary organisations" for "services working together"
-# below) and not broad (carried by more than 10 % of the reviews: in the bundled collection "child
-# neglect", "professional curiosity", "infant deaths", "family violence", "voice of the child",
-# "child sexual abuse", "child deaths", "information sharing", "physical abuse", "parenting capacity").
-COUNT_LABEL_FLOOR = 0.6
-BROAD_LABEL = 0.10
-COVERAGE_LABEL_MARGIN = 0.02  # a second inferred label counts topic coverage if this near the first
+# (COUNT_LABEL_FLOOR: its cosine with the label's name, definition and phrasings) and not broad (carried
+# by more than BROAD_LABEL of the reviews); a second inferred label counts too when this near the first
+# (COVERAGE_LABEL_MARGIN). Chosen by hand on the tuning sample: records/tuned.toml [coverage].
+_TUNED = load_tuned()["coverage"]
+COUNT_LABEL_FLOOR = float(_TUNED["count_label_floor"])
+BROAD_LABEL = float(_TUNED["broad_label"])
+COVERAGE_LABEL_MARGIN = float(_TUNED["label_margin"])
 
 
 @dataclass(frozen=True)

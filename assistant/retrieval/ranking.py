@@ -37,6 +37,7 @@ from assistant.retrieval.vocabulary import VocabularyGroup, read_vocabulary
 from records.errors import IndexNotReady
 from records.settings import Settings
 from records.text import stem, stems, tokens
+from records.tuned import load_tuned
 from records.types import Chunk, Filters, Hit, NamedSource, ReviewHit
 from vectorstore.catalog import Catalog, open_catalog
 from vectorstore.embedder import Embedder
@@ -45,37 +46,21 @@ from vectorstore.store import Store, open_store
 RRF_K = 60
 NEAREST_LABELS = 3  # labels a refusal names as the nearest topics the collection covers
 NAMED_PASSAGES = 8  # passages kept for a source the question names (a review summary is 1–4)
-# Weight of each ranked list in the fusion (see RetrievalConfig), chosen by evals/tune_retrieval.py
-# on the tuning split of the generalisation benchmark, with the evaluation cases as a guard (no move
-# may take their retrieval nDCG@10 below the committed baseline minus its tolerance). The ascent
-# settled on the inferred-label ranking (reviews carrying the NSPCC labels the question is about, by
-# meaning, tie-broken by dense search, with unlabelled documents kept at their dense place) plus the
-# hand vocabulary's labels at half its weight: tuning split nDCG@10 0.150 → 0.561 with labels read
-# from their definitions, → 0.751 with their phrasings as well (guard 0.870). The dense
-# and lexical lists still choose each review's passages and feed the inferred ranking; at weight 0
-# they no longer vote on the order of reviews. A source the question names comes first regardless.
-WEIGHTS: dict[str, float] = {
-    "dense": 0.0,
-    "dense_expanded": 0.0,
-    "lexical": 0.0,
-    "review_bm25": 0.0,
-    "review_bm25_plain": 0.0,
-    "labels": 0.5,
-    "inferred": 2.0,
-}
+# Weight of each ranked list in the fusion (see RetrievalConfig): records/tuned.toml [retrieval] says
+# how they were chosen and what they measured.
+TUNED = load_tuned()["retrieval"]
+WEIGHTS: dict[str, float] = dict(TUNED["weights"])
 
 
 @dataclass(frozen=True)
 class RetrievalConfig:
-    """The fusion's weights and how labels are inferred. Chosen on the tuning split of the
-    generalisation benchmark by evals/tune_retrieval.py (the README says how)."""
+    """The fusion's weights and how labels are inferred (records/tuned.toml [retrieval] and [labels],
+    chosen by evals/tune_retrieval.py on the tuning split)."""
 
     weights: tuple[tuple[str, float], ...] = tuple(WEIGHTS.items())
     labels: LabelSettings = field(default_factory=LabelSettings)
-    # A cap on the weight of "inferred" when the question already uses the collection's own words (a
-    # vocabulary group or an NSPCC label it names). The tuning split chose no cap (32 is above any
-    # weight tried), so it is kept only as a measured knob.
-    inferred_with_vocabulary: float = 32.0
+    # A cap on the weight of "inferred" when the question already uses the collection's own words.
+    inferred_with_vocabulary: float = float(TUNED["inferred_with_vocabulary"])
 
     def weight(self, name: str) -> float:
         return dict(self.weights).get(name, 0.0)
