@@ -156,7 +156,7 @@ def grid(cb: Casebook, write: bool) -> None:
         for head in GRID["head"]:
             for most in GRID["most"]:
                 path = Path(tempfile.mkdtemp()) / "relevance.toml"
-                path.write_text(model_toml(current["bias"], current["weights"], keep, head, most), encoding="utf-8")
+                path.write_text(model_toml(current["bias"], current["weights"], keep, head, int(most)), encoding="utf-8")
                 trial_cb = Casebook(load_settings(home=cb.settings.home, relevance_model=str(path)), embedder=cb.embedder)
                 r = report_split(trial_cb, "tuning", judged)
                 little = sum(trial_cb.ask(row["question"]).little for row in sample_rows("tuning"))
