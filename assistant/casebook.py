@@ -25,7 +25,8 @@ from assistant.answers.writing import Writer
 from assistant.model.generate import Generator, configured
 from assistant.question.door import Question, check_question, read_at_door
 from assistant.retrieval.filters import check_filters
-from assistant.retrieval.ranking import Retriever, SearchResult, open_retriever
+from assistant.retrieval.keeper import IndexKeeper
+from assistant.retrieval.ranking import Retriever, SearchResult
 from assistant.retrieval.stats import collect_stats
 from assistant.routes import Router
 from records.errors import InputError
@@ -42,7 +43,7 @@ class Casebook:
         (tests pass a fake; ``settings.llm`` must then name a backend other than extractive)."""
         self.settings = settings or load_settings()
         self._embedder = embedder
-        self._retriever: Retriever | None = None
+        self._keeper = IndexKeeper(self.settings, lambda: self.embedder)
         self._lock = threading.Lock()
         self.llm = configured(self.settings)
         self._chat_model = chat_model
@@ -73,17 +74,12 @@ class Casebook:
 
     @property
     def retriever(self) -> Retriever:
-        with self._lock:
-            if self._retriever is not None and not self._retriever.catalog.is_current():
-                self._retriever = None  # another process ingested: read the index as it is now
-            if self._retriever is None:
-                self._retriever = open_retriever(self.settings, self.embedder)
-            return self._retriever
+        """The retriever over the index as it is now (assistant/retrieval/keeper.py)."""
+        return self._keeper.current()
 
     def refresh(self) -> None:
         """Re-read the index (after an ingest in this process)."""
-        with self._lock:
-            self._retriever = None
+        self._keeper.reset()
 
     def stats(self) -> Stats:
         return collect_stats(self.settings)

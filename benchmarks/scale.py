@@ -14,6 +14,13 @@ whole process to a ready retriever, imports and the embedding model included, an
 construction alone: loading the catalog, name and label maps), ``search`` and ``ask`` p50/p95 over
 the benchmark questions, and its peak memory; and the folder's size on disk. An SVG plot of each
 figure against size is written to ``DIR/scale.svg`` and ``DIR/scale.png`` (or ``--png``).
+
+``--catch-up`` measures instead what a worker with an empty home costs over a Chroma server: a real
+``chroma run`` on the N× index's folder, a fresh process with an empty home in server mode; the time
+to its first answer (its catalog built from Chroma alone), then, after the index's generation is moved
+on as an ingest would, the time until it serves the new generation (``catch_up_s``: noticed, within
+``index_check_s`` = 1 s, rebuilt in the background, swapped) and the slowest answer it gave meanwhile
+(``ask_while_rebuilding_ms``).
 """
 
 from __future__ import annotations
@@ -24,6 +31,7 @@ import json
 import subprocess
 import sys
 import time
+import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -92,10 +100,65 @@ def build(source_home: Path | None, target: Path, factor: int, seed: int = 0) ->
 def catalog(settings: Settings, store: Store) -> dict[str, Any]:
     """Ingest's last step, timed: the retrieval catalog built from the store (or found current)."""
     t = time.perf_counter()
-    current = Catalog.load(catalog_root(settings), index_stamp(settings, store)) is not None
+    current = Catalog.load(catalog_root(settings), index_stamp(store)) is not None
     if not current:
         refresh_catalog(settings, store)
     return {"catalog_build_s": None if current else round(time.perf_counter() - t, 1)}
+
+
+CATCH_UP = r"""
+import dataclasses, json, sys, tempfile, time
+from assistant.casebook import Casebook
+from records.settings import load_settings
+settings = load_settings(home=tempfile.mkdtemp(), chroma_mode="server", chroma_port=int(sys.argv[1]), index_check_s=1)
+question = sys.argv[2]
+t = time.perf_counter()
+cb = Casebook(settings)
+cb.ask(question)
+cold = time.perf_counter() - t
+store = cb.retriever.store
+state = store.state()
+store.set_state(dataclasses.replace(state, generation=state.generation + 1))
+t, slowest = time.perf_counter(), 0.0
+while cb.retriever.catalog.stamp.generation != state.generation + 1:
+    a = time.perf_counter(); cb.ask(question); slowest = max(slowest, time.perf_counter() - a)
+catch_up = time.perf_counter() - t
+print(json.dumps({"chunks": cb.retriever.chunk_count, "empty_home_first_answer_s": round(cold, 2),
+  "catch_up_s": round(catch_up, 2), "ask_while_rebuilding_ms": round(1000 * slowest, 1)}))
+"""
+
+
+def catch_up(target: Path) -> dict[str, Any]:
+    """A worker with an empty home over a real ``chroma run`` on ``target``'s index (CATCH_UP)."""
+    import shutil
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = int(sock.getsockname()[1])
+    exe = shutil.which("chroma") or str(Path(sys.executable).with_name("chroma"))
+    server = subprocess.Popen(
+        [exe, "run", "--path", str(load_settings(home=target).chroma_path), "--host", "127.0.0.1", "--port", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 120
+        while True:
+            try:
+                urllib.request.urlopen(f"http://127.0.0.1:{port}/api/v2/heartbeat", timeout=2)
+                break
+            except OSError:
+                if time.monotonic() > deadline:
+                    raise RuntimeError("chroma run did not come up") from None
+                time.sleep(0.3)
+        out = subprocess.run([sys.executable, "-c", CATCH_UP, str(port), QUESTIONS[0]], capture_output=True, text=True)
+        if out.returncode:
+            raise RuntimeError(f"the worker failed: {out.stderr[-2000:]}")
+        return dict(json.loads(out.stdout.strip().splitlines()[-1]))
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
 
 
 def probe(home: Path) -> dict[str, Any]:
@@ -166,8 +229,15 @@ def main() -> None:
     parser.add_argument("--factor", type=int, action="append", help="repeat for several (default 1, 10, 100)")
     parser.add_argument("--json", action="store_true")
     parser.add_argument("--png", type=Path, help="where to write the PNG plot (default DIR/scale.png)")
+    parser.add_argument("--catch-up", action="store_true", help="a worker with an empty home over a Chroma server (above)")
     args = parser.parse_args()
     root = Path(args.home).expanduser()
+    if args.catch_up:
+        for factor in args.factor or [1, 100]:
+            target = root / f"{factor}x"
+            build(None, target, factor)
+            print(json.dumps({"factor": factor, **catch_up(target)}), flush=True)
+        return
     results = []
     for factor in args.factor or [1, 10, 100]:
         target = root / f"{factor}x"

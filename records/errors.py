@@ -7,6 +7,7 @@
      ├── SourceError        one source file cannot be read (ingest reports it and goes on)
      ├── IndexNotReady      nothing is indexed yet
      ├── StoreError         the vector store cannot be reached or is inconsistent
+     │    └── IndexBusy     another ingest holds the collection (it names which, and until when)
      └── GenerationError    the language model could not answer (not installed, down, slow, failed);
           │                 answers fall back to the extractive one and say so
           └── ModelStopped  the model's process died (a native crash, killed); it is restarted
@@ -42,6 +43,10 @@ class IndexNotReady(CasebookError):
 
 
 class StoreError(CasebookError):
+    pass
+
+
+class IndexBusy(StoreError):
     pass
 
 

@@ -33,6 +33,10 @@ class Settings:
     chroma_host: str = "127.0.0.1"
     chroma_port: int = 8000
     collection: str = "casebook"
+    # Server mode: how long an ingest's hold on the collection lasts without renewal (a killed ingest
+    # blocks others this long), and how often a worker asks Chroma whether the index has changed.
+    ingest_lease_s: int = 60
+    index_check_s: int = 2
     # Embedding model: a sentence-transformers directory; empty means the packaged MiniLM.
     embed_model: str = ""
     embed_batch_size: int = 64

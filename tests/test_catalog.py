@@ -79,9 +79,9 @@ def test_an_interrupted_save_leaves_the_previous_catalog_current(settings: Setti
     (root / "g9-9-deadbeef").mkdir()  # a folder a killed save was writing
     (root / "CURRENT.deadbeef").write_text("g9-9-deadbeef", encoding="utf-8")  # and its unrenamed pointer
     store = open_store(settings)
-    loaded = Catalog.load(root, index_stamp(settings, store))
+    loaded = Catalog.load(root, index_stamp(store))
     assert loaded is not None and loaded.name == live
-    Catalog.build(store.all_chunks(), index_stamp(settings, store)).save(root)
+    Catalog.build(store.all_chunks(), index_stamp(store)).save(root)
     assert not (root / "g9-9-deadbeef").exists() and not (root / "CURRENT.deadbeef").exists()
     assert (root / live).is_dir(), "the generation just replaced stays for readers still using it"
 

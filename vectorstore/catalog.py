@@ -5,13 +5,14 @@ every process that opened the retriever. The catalog does that once, when an ing
 keeps the result under ``CASEBOOK_HOME/catalog``:
 
     CURRENT                the live generation's folder name (replaced atomically)
-    <name>/stamp.json      the index state it was built from: the ledger's generation, the chunk count
+    <name>/stamp.json      the index state it was built from: the generation in Chroma, the chunk count
     <name>/documents.jsonl every document's first chunk (metadata and text) and chunk count, by id
     <name>/chunk_ids.json  the passage BM25 index's order: position → chunk id
     <name>/chunks.bm25/    BM25 over passages (heading, text, NSPCC keywords), bm25s, memory-mapped
     <name>/documents.bm25/ BM25 over whole documents (heading, every passage, keywords)
 
-Consumes the store and the ledger's generation; produces a ``Catalog``. Opening reads the small files
+Consumes the store (its chunks, and the generation its collection's metadata records); produces a
+``Catalog``. Opening reads the small files
 and memory-maps the BM25 arrays, so start-up does not grow with the collection's text. A catalog whose
 stamp no longer matches the index (an ingest that crashed before rebuilding it, an index written by
 an older Casebook) is rebuilt from the store and replaced. A reader never sees half of one: the new
@@ -36,10 +37,9 @@ import numpy as np
 from records.settings import Settings
 from records.text import tokens
 from records.types import Chunk, Filters
-from vectorstore.ledger import Ledger
 from vectorstore.store import Store, chunk_from_row, chunk_metadata
 
-FORMAT = 1  # bump when what a catalog holds changes, so older ones are rebuilt
+FORMAT = 2  # bump when what a catalog holds changes, so older ones are rebuilt
 log = logging.getLogger(__name__)
 
 
@@ -52,13 +52,10 @@ class Stamp:
     format: int = FORMAT
 
 
-def index_stamp(settings: Settings, store: Store) -> Stamp:
-    ledger = Ledger(settings.state_path)
-    try:
-        generation = ledger.generation()
-    finally:
-        ledger.close()
-    return Stamp(generation=generation, chunks=store.count())
+def index_stamp(store: Store) -> Stamp:
+    """The index as it is now: the generation its last finished ingest recorded in Chroma, and its
+    chunk count (which also tells a catalog built before a crashed ingest's writes from one after)."""
+    return Stamp(generation=store.state().generation, chunks=store.count())
 
 
 def chunk_tokens(chunk: Chunk) -> list[str]:
@@ -219,7 +216,7 @@ def catalog_root(settings: Settings) -> Path:
 
 def open_catalog(settings: Settings, store: Store) -> Catalog:
     """The catalog of the index as it is now: loaded if current, else rebuilt from the store and kept."""
-    stamp = index_stamp(settings, store)
+    stamp = index_stamp(store)
     root = catalog_root(settings)
     catalog = Catalog.load(root, stamp)
     if catalog is None:
@@ -230,7 +227,7 @@ def open_catalog(settings: Settings, store: Store) -> Catalog:
 def refresh_catalog(settings: Settings, store: Store, stamp: Stamp | None = None) -> Catalog:
     """Rebuild the catalog from the store and keep it (ingest's last step). An unwritable home
     leaves a working catalog in memory and a warning."""
-    stamp = stamp or index_stamp(settings, store)
+    stamp = stamp or index_stamp(store)
     catalog = Catalog.build(store.all_chunks(), stamp)
     try:
         catalog.save(catalog_root(settings))

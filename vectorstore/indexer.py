@@ -33,8 +33,9 @@ from records.settings import Settings
 from records.types import Chunk, Document, Exclusion, SourceProblem
 from vectorstore.catalog import open_catalog
 from vectorstore.embedder import Embedder, load_embedder
+from vectorstore.lease import IngestLease
 from vectorstore.ledger import Ledger
-from vectorstore.store import Store, open_store
+from vectorstore.store import IndexState, Store, open_store
 
 # Bump when parsing or chunking changes what a document becomes, so every document is redone.
 PIPELINE_VERSION = "casebook-ingest-1"
@@ -187,11 +188,16 @@ def _run_ingest(
     started = time.perf_counter()
     report = IngestReport()
     store = open_store(settings)
+    # Server mode: workers on other machines share the collection, so the one-writer rule lives in it.
+    lease = IngestLease(open_store(settings), settings.ingest_lease_s) if settings.chroma_mode == "server" else None
+    before = lease.acquire() if lease else store.state()
     ledger = Ledger(settings.state_path)
     try:
         if rebuild:
             store.reset()
             ledger.reset()
+            if lease:
+                lease.renew()  # the collection was recreated, and its metadata with it
         unfinished = ledger.unfinished()
         if unfinished:
             store.delete_documents(unfinished)
@@ -226,9 +232,19 @@ def _run_ingest(
         if todo:
             embedder = embedder or load_embedder(settings.embed_model, settings.embed_batch_size, settings.embed_backend)
             _write(todo, settings, store, ledger, embedder, report, progress)
-        report.chunks = sum(d.chunks for d in ledger.documents())
+        report.chunks = store.count()  # the whole index, whichever home ingested what
+    except BaseException:
+        if lease:
+            lease.abandon()
+        raise
     finally:
         ledger.close()
+    # The index's identity, where every worker reads it: a new generation when anything changed.
+    changed = bool(rebuild or report.repaired or report.removed or todo)
+    if lease:
+        lease.release(changed=changed)
+    else:
+        store.set_state(IndexState(generation=before.generation + changed, chunks=store.count()))
     # What retrieval needs besides Chroma (BM25, the documents' first chunks), rebuilt once per
     # change so no process has to read every chunk at start-up. A run that changed nothing loads it.
     open_catalog(settings, store)

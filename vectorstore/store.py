@@ -7,6 +7,10 @@ become Chroma's ``where`` in ``_where`` and nowhere else. Metadata that retrieva
 flat: ``year``, ``nation``, ``age_band``, ``outcome``, ``kind`` and ``keywords`` (a string array,
 lower-cased, for ``$contains``). The store is opened on a ``StoreLocation`` (where the index is), not
 on the whole settings.
+
+The collection's own metadata holds the index's identity, which every process that can reach Chroma
+reads (``IndexState``): the generation (bumped when an ingest that changed something finishes), the
+chunk count it finished with, and the lease of the ingest writing now, if any (vectorstore/lease.py).
 """
 
 from __future__ import annotations
@@ -155,6 +159,35 @@ def open_store(settings: Settings) -> Store:
     return Store(StoreLocation.of(settings))
 
 
+@dataclass(frozen=True)
+class IndexState:
+    """The index's identity as the collection's metadata records it (all zero for an index that an
+    older Casebook wrote, or that no ingest has finished yet)."""
+
+    generation: int = 0
+    chunks: int = 0
+    writer: str = ""  # the ingest holding the lease: "pid 12 on host-a since 2026-12-02 04:50:01"
+    token: str = ""  # that ingest's own random token ("" when none holds it)
+    lease_until: float = 0.0  # unix time; a lease not renewed by then has lapsed (a killed ingest)
+
+    def as_metadata(self) -> dict[str, Any]:
+        meta: dict[str, Any] = {"casebook_generation": self.generation, "casebook_chunks": self.chunks}
+        if self.token:
+            meta |= {"casebook_writer": self.writer, "casebook_token": self.token, "casebook_lease_until": self.lease_until}
+        return meta
+
+    @classmethod
+    def of(cls, meta: Mapping[str, Any] | None) -> IndexState:
+        m = meta or {}
+        return cls(
+            generation=int(m.get("casebook_generation", 0)),
+            chunks=int(m.get("casebook_chunks", 0)),
+            writer=str(m.get("casebook_writer", "")),
+            token=str(m.get("casebook_token", "")),
+            lease_until=float(m.get("casebook_lease_until", 0.0)),
+        )
+
+
 class Store:
     """The chunk index. Ids are ``doc_id#n``, so writing a document twice never duplicates it."""
 
@@ -175,6 +208,17 @@ class Store:
 
     def count(self) -> int:
         return int(self._collection.count())
+
+    def state(self) -> IndexState:
+        """The identity recorded in the collection's metadata, read afresh (one small request)."""
+        try:
+            return IndexState.of(self._client.get_collection(self.location.collection).metadata)
+        except Exception as exc:  # chromadb raises plain exceptions for a collection gone or a server down
+            raise StoreError(f"cannot read the index's state from {self.location.describe()} ({exc}); check it is running") from None
+
+    def set_state(self, state: IndexState) -> None:
+        """Record the index's identity (it replaces the collection's metadata whole)."""
+        self._collection.modify(metadata=state.as_metadata())
 
     def upsert(self, chunks: Sequence[Chunk], vectors: Sequence[Sequence[float]]) -> None:
         if len(chunks) != len(vectors):

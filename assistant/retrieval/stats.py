@@ -1,7 +1,9 @@
 """What the index holds: counts by kind, year, nation, age band, outcome, and the top keywords.
 
-Consumes the ledger (per-document metadata) and the store (chunk count); produces ``Stats``, whose
-``as_dict`` ``casebook stats --json`` prints and the chat app's empty state summarises.
+Consumes the retrieval catalog (every document's first chunk, with its metadata, built from Chroma
+itself, so every worker of one Chroma server counts the same) and this home's ledger (the pages
+ingest excluded here); produces ``Stats``, whose ``as_dict`` ``casebook stats --json`` prints and the
+chat app's empty state summarises.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from typing import Any
 
 from records.settings import Settings
 from records.types import Stats
+from vectorstore.catalog import open_catalog
 from vectorstore.ledger import Ledger
 from vectorstore.store import open_store
 
@@ -22,23 +25,24 @@ def _sorted(counter: Counter[Any]) -> dict[str, int]:
 def collect_stats(settings: Settings, top: int = 20) -> Stats:
     ledger = Ledger(settings.state_path)
     try:
-        docs = ledger.documents()
         exclusions = ledger.exclusions()
     finally:
         ledger.close()
-    reviews = [d for d in docs if d.kind == "case_review"]
+    store = open_store(settings)
+    firsts = open_catalog(settings, store).firsts if store.count() else []
+    reviews = [c.meta for c in firsts if c.kind == "case_review"]
     keywords: Counter[str] = Counter()
-    for d in reviews:
-        keywords.update(k.lower() for k in d.meta.keywords)
+    for meta in reviews:
+        keywords.update(k.lower() for k in meta.keywords)
     return Stats(
-        documents=len(docs),
+        documents=len(firsts),
         reviews=len(reviews),
-        chunks=open_store(settings).count(),
-        by_kind=_sorted(Counter(d.kind for d in docs)),
-        by_year=_sorted(Counter(d.meta.year for d in reviews if d.meta.year is not None)),
-        by_nation=_sorted(Counter(d.meta.nation for d in reviews)),
-        by_age_band=_sorted(Counter(d.meta.age_band for d in reviews)),
-        by_outcome=_sorted(Counter(d.meta.outcome for d in reviews)),
+        chunks=store.count(),
+        by_kind=_sorted(Counter(c.kind for c in firsts)),
+        by_year=_sorted(Counter(m.year for m in reviews if m.year is not None)),
+        by_nation=_sorted(Counter(m.nation for m in reviews)),
+        by_age_band=_sorted(Counter(m.age_band for m in reviews)),
+        by_outcome=_sorted(Counter(m.outcome for m in reviews)),
         top_keywords=tuple(keywords.most_common(top)),
         excluded=tuple(exclusions),
     )
