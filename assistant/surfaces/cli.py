@@ -224,10 +224,20 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
         )
     cb = ready_casebook(settings)  # index first if nothing is indexed, before saying "serving"
     url = f"http://{settings.server_host}:{settings.server_port}"
-    print(f"casebook: serving the chat on {url}/ and the API on {url}/v1 and {url}/api (docs: {url}/docs); Ctrl-C stops", file=sys.stderr)
+    print(
+        f"casebook: serving the chat on {url}/ and the API on {url}/v1 and {url}/api (docs: {url}/docs), MCP on {url}/mcp; Ctrl-C stops",
+        file=sys.stderr,
+    )
     # With an API key and no chat login, serve() gives the chat a login whose password is the key.
     print(f"casebook: {describe_guard(auth, api_key)}", file=sys.stderr)
     serve(cb, host=settings.server_host, port=settings.server_port, auth=auth, api_key=api_key)
+    return 0
+
+
+def cmd_mcp(args: argparse.Namespace, settings: Settings) -> int:
+    from assistant.surfaces.mcp import run_stdio  # the MCP SDK is imported only to serve it
+
+    run_stdio(Casebook(settings))  # stdout is the protocol's: the server indexes and loads the model itself
     return 0
 
 
@@ -269,6 +279,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     add_llm(p)
     p.set_defaults(func=cmd_serve)
+
+    p = sub.add_parser("mcp", help="an MCP server on stdin/stdout, for MCP clients (ask, search, reviews, review)")
+    add_llm(p)
+    p.set_defaults(func=cmd_mcp)
 
     p = sub.add_parser("prompts", help="cited discussion prompts for a team session")
     p.add_argument("--theme", required=True, help="e.g. 'unseen men'")

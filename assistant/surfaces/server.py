@@ -1,10 +1,11 @@
 """``casebook serve``: one server, one port, one Casebook: the chat at ``/`` (Gradio, mounted into the
-API's FastAPI app) and the HTTP API beside it (assistant/surfaces/api.py), run by uvicorn.
+API's FastAPI app), the HTTP API beside it (assistant/surfaces/api.py) and the MCP tools at ``/mcp``
+(assistant/surfaces/mcp.py), run by uvicorn.
 
 Consumes a ``Casebook`` and the serving options; produces a running ``Server`` (``close()`` stops it
 when it was started without blocking, as the tests do).
 
-What the port lets in: the API routes (``/api/*``, ``/v1/*``) want the API key as a Bearer token when
+What the port lets in: the API routes (``/api/*``, ``/v1/*``) and ``/mcp`` want the API key as a Bearer token when
 one is set. A browser cannot send that header, so the chat has a login: the one configured, else, when
 only an API key is set, user ``casebook`` with the key as password; an organisation that sets a key
 finds nothing on the port open without a credential. With a login, ``ChatDoor`` refuses every route of
@@ -30,6 +31,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from assistant.casebook import Casebook
 from assistant.surfaces.api import build_api
 from assistant.surfaces.chat import build_app
+from assistant.surfaces.mcp import MCP_PATH, mount_mcp
 from assistant.surfaces.render import CSS
 
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
@@ -42,7 +44,7 @@ LOGIN_PATHS = ("/login", "/login/")
 LOGIN_PAGE = frozenset({"/", *LOGIN_PATHS, "/logout", "/theme.css", "/favicon.ico", "/manifest.json", "/robots.txt"})
 LOGIN_ASSETS = ("/assets/", "/static/")
 API_PATHS = ("/api/", "/v1/")
-API_PAGES = frozenset({"/docs", "/docs/oauth2-redirect", "/redoc", "/openapi.json"})
+API_PAGES = frozenset({"/docs", "/docs/oauth2-redirect", "/redoc", "/openapi.json", MCP_PATH})  # /mcp: its own Bearer check
 
 
 def chat_login(auth: tuple[str, str] | None, api_key: str) -> tuple[str, str] | None:
@@ -169,6 +171,7 @@ def serve(
     from gradio.routes import App
 
     api = build_api(cb, api_key=api_key, **limits)
+    mount_mcp(api, cb, api_key=api_key, host=host)  # before the chat takes "/"
     blocks = build_app(cb)
     login = chat_login(auth, api_key)
     # No run history: it would keep questions in the browser, and its routes can reach Hugging Face.
