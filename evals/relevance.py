@@ -45,6 +45,7 @@ from assistant.retrieval import coverage
 from assistant.routes import THEMED_SOURCES
 from evals.generalisation import GENERALISE, in_scope_rows
 from evals.run import read_jsonl
+from ingest.web import unlink
 from records.types import Answer, ReviewHit
 
 JUDGEMENTS = Path(__file__).parent / "datasets" / "relevance.jsonl"
@@ -81,10 +82,28 @@ class Judged:
         return min((lab for lab, _ in self.labels), key=RANK.__getitem__)
 
 
+class Judgements(dict[tuple[str, str], Judged]):
+    """Judgements by (question id, passage), the passage read as ingest now stores text: a scraped
+    page's link markup as its words (ingest.web.unlink). A passage judged with its markup is the same
+    words to a reader, so the judgement still counts after the cleaning, and before a re-ingest."""
+
+    def __setitem__(self, key: tuple[str, str], value: Judged) -> None:
+        super().__setitem__((key[0], unlink(key[1])), value)
+
+    def __getitem__(self, key: tuple[str, str]) -> Judged:
+        return super().__getitem__((key[0], unlink(key[1])))
+
+    def __contains__(self, key: object) -> bool:
+        return isinstance(key, tuple) and len(key) == 2 and super().__contains__((key[0], unlink(key[1])))
+
+    def get(self, key: tuple[str, str], default: Any = None) -> Any:  # type: ignore[override]
+        return super().get((key[0], unlink(key[1])), default)
+
+
 def load_judgements(path: Path = JUDGEMENTS, split: str | None = None) -> dict[tuple[str, str], Judged]:
+    out = Judgements()
     if not path.is_file():
-        return {}
-    out = {}
+        return out
     for row in read_jsonl(path):
         if split and row["split"] != split:
             continue

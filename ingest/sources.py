@@ -4,9 +4,10 @@ Consumes paths (files or folders, searched recursively); produces ``FoundFiles``
 and what was skipped on the way, with reasons) and ``SourceText`` records whose ``text`` is the
 normalised text every offset in Casebook refers to. Normalisation is deliberately small, so a quote
 still reads exactly as the source did: line endings become ``\\n``, non-breaking and other odd
-spaces become plain spaces, zero-width characters and a byte-order mark are dropped, and the text
-is put in Unicode NFC form. ``shown`` is how a file name appears in any message: escaped, so a name
-cannot forge or hide a line of output.
+spaces become plain spaces, zero-width characters and a byte-order mark are dropped, a scraped
+page's Markdown link inside a line becomes the words the page showed (``ingest.web.unlink``), and
+the text is put in Unicode NFC form. ``shown`` is how a file name appears in any message: escaped,
+so a name cannot forge or hide a line of output.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ingest.web import unlink
 from records.errors import SourceError
 from records.types import SourceProblem
 
@@ -37,7 +39,7 @@ def normalise(text: str) -> str:
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     text = _ODD_SPACES.sub(" ", text)
     text = _ZERO_WIDTH.sub("", text)
-    return unicodedata.normalize("NFC", text)
+    return unicodedata.normalize("NFC", unlink(text))
 
 
 @dataclass(frozen=True)

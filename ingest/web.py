@@ -34,6 +34,9 @@ BOILERPLATE_ANYWHERE = re.compile(
 PHONE = re.compile(r"(?<!\d)(?:\+44\s?|0)\d{2,4}(?:[ -]?\d{2,4}){1,3}(?!\d)")
 EMAIL = re.compile(r"\[email\s*protected\]|\b[\w.+-]+@[\w-]+\.[\w.]+\b", re.IGNORECASE)
 LINK_ONLY = re.compile(r"^(?:➤\s*)?(?:\[[^\]]*\]\([^)]*\)|<+https?://\S+>+|(?:https?://)?(?:[\w-]+\.)+(?:uk|org|com|gov)(?:/\S*)?)\s*[.]?$")
+# A link inside a scraped page's text, as Markdown writes it: [the words shown](a target, which may hold
+# parentheses of its own). An image (![…](…)) is not a link.
+INLINE_LINK = re.compile(r"(?<!!)\[([^\[\]\n]+)\]\((?:[^()\s]|\([^()\s]*\))*\)")
 # Where an article ends and the site's other headlines begin: everything after is dropped.
 STOP_LINE = re.compile(
     r"^(?:more on this story|related (?:stories|articles|content)|most (?:viewed|read)|latest stories|"
@@ -81,6 +84,15 @@ class Line:
     @property
     def words(self) -> int:
         return len(self.text.split())
+
+
+def unlink(text: str) -> str:
+    """Each link inside a line becomes the words the page showed ("[bruising in non-mobile infants](#)"
+    → "bruising in non-mobile infants"), so a quote reads as the page did, with no dead link; a line
+    that is only a link keeps its markup, so ``clean_sections`` still drops it as navigation."""
+    if "](" not in text:
+        return text
+    return "\n".join(line if LINK_ONLY.match(line.strip()) else INLINE_LINK.sub(r"\1", line) for line in text.split("\n"))
 
 
 def lines_of(text: str, start: int, end: int) -> list[Line]:

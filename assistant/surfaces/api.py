@@ -9,8 +9,11 @@ citations, and Casebook's own routes with the same JSON as the CLI's ``--json``.
 
 The answer's [n] markers are in the message content; its citations travel beside it, as a top-level
 ``citations`` list in the response and in the final stream chunk, so the ``openai`` client and
-LangChain's ``ChatOpenAI`` can use Casebook as a model and still reach every citation. Filters go in
-an extra body field ``filters`` with the CLI's names and the same validation.
+LangChain's ``ChatOpenAI`` can use Casebook as a model and still reach every citation. Open WebUI gets
+them in its own form too (assistant/surfaces/openwebui.py): a ``source`` event per citation in the
+stream, a ``sources`` list beside a plain answer; and its title, tags and follow-up prompts get a short
+JSON reply instead of an answer. Filters go in an extra body field ``filters`` with the CLI's names
+and the same validation.
 
 Every error is JSON ``{"error": {"message", "type", "code"}}`` with its status: 400 bad input, 401 no
 or wrong key (``CASEBOOK_API_KEY``, Bearer), 404, 413 body too large, 422 schema, 429 too many waiting
@@ -26,12 +29,11 @@ text, history, years). ``/docs`` loads Swagger UI from this server (fastapi-offl
 from __future__ import annotations
 
 import asyncio
-import json
 import secrets
 import threading
 import time
 import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Literal, TypeVar
 
@@ -58,7 +60,9 @@ from assistant.surfaces.bounds import (
     recent_turns,
     schema_problem,
 )
+from assistant.surfaces.completions import chunks, completion
 from assistant.surfaces.handout import write_briefing
+from assistant.surfaces.openwebui import Task, read_task, source_events
 from assistant.surfaces.shapes import (
     AnswerOut,
     PromptsOut,
@@ -71,7 +75,7 @@ from assistant.surfaces.shapes import (
     search_out,
 )
 from records.errors import CasebookError, GenerationError, IndexNotReady, InputError
-from records.text import count_tokens, slugify
+from records.text import slugify
 from records.types import Answer, Filters
 
 T = TypeVar("T")
@@ -88,12 +92,22 @@ class HealthOut(BaseModel):
     model: str
     years: list[int] = Field(description="the first and last publication year in the index")
     llm: dict[str, Any] | None = Field(default=None, description="the model: backend, and its process (pid, alive, restarts)")
+    index: dict[str, int] = Field(
+        default_factory=dict, description="the index this worker serves: its generation and chunk count (workers agree when these do)"
+    )
 
 
 class ApiError(Exception):
     def __init__(self, status: int, message: str, code: str, headers: dict[str, str] | None = None) -> None:
         super().__init__(message)
         self.status, self.message, self.code, self.headers = status, message, code, headers
+
+
+def bearer_matches(header: str, api_key: str) -> bool:
+    """Whether an Authorization header is ``Bearer <api_key>`` (the API's check, and /mcp's)."""
+    scheme, _, token = header.partition(" ")
+    # Compared as bytes: a header is latin-1 and may hold what compare_digest refuses in a str.
+    return scheme.lower() == "bearer" and secrets.compare_digest(token.strip().encode("latin-1"), api_key.encode())
 
 
 class FiltersIn(BaseModel):
@@ -181,6 +195,7 @@ class ChatIn(RequestIn):
     messages: list[Message]
     stream: bool = False
     filters: FiltersIn = FiltersIn()
+    source_events: bool = Field(True, description="also send each citation as Open WebUI's source record (events in a stream)")
 
 
 class Limiter:
@@ -271,10 +286,7 @@ def build_api(
     def authorised(request: Request) -> None:
         if not api_key:
             return
-        header = request.headers.get("authorization", "")
-        scheme, _, token = header.partition(" ")
-        # Compared as bytes: a header is latin-1 and may hold what compare_digest refuses in a str.
-        if scheme.lower() != "bearer" or not secrets.compare_digest(token.strip().encode("latin-1"), api_key.encode()):
+        if not bearer_matches(request.headers.get("authorization", ""), api_key):
             raise ApiError(401, "missing or wrong API key: send 'Authorization: Bearer <CASEBOOK_API_KEY>'", "unauthorised")
 
     guard = [Depends(authorised)]
@@ -282,7 +294,9 @@ def build_api(
     @app.get("/api/health", dependencies=guard, tags=["casebook"], response_model_exclude_none=True)
     async def health() -> HealthOut:
         model = cb.model_status()  # the local model's process may have been replaced; the server is still ok
-        return HealthOut(status="ok", model=served, years=cb.years[:1] + cb.years[-1:], llm=model)
+        catalog = cb.retriever.catalog
+        index = {"generation": catalog.stamp.generation, "chunks": catalog.chunk_count}
+        return HealthOut(status="ok", model=served, years=cb.years[:1] + cb.years[-1:], llm=model, index=index)
 
     @app.get("/api/stats", dependencies=guard, tags=["casebook"])
     async def stats() -> StatsOut:
@@ -334,21 +348,19 @@ def build_api(
         users = [m.text() for m in body.messages if m.role == "user"]
         if not users or not users[-1].strip():
             raise ApiError(400, "messages must end with a user message that has text", "bad_input")
-        question, history = users[-1], recent_turns(users[:-1])
-        answer = await limiter.run(lambda: cb.ask(question, body.filters.to_filters(), history=history))
         ident, created = f"chatcmpl-{uuid.uuid4().hex[:24]}", int(time.time())
-        extra = _extras(answer)
+        task = read_task(users)  # a chat front end's title, tags or follow-up prompt: a JSON reply, no answer
+        if task is not None:
+            text, extra, events = task.reply(), _extras(task), []
+        else:
+            question, history = users[-1], recent_turns(users[:-1])
+            answer = await limiter.run(lambda: cb.ask(question, body.filters.to_filters(), history=history))
+            text, extra, events = message_text(answer), _extras(answer), source_events(answer) if body.source_events else []
         if not body.stream:
-            return {
-                "id": ident,
-                "object": "chat.completion",
-                "created": created,
-                "model": body.model,
-                "choices": [{"index": 0, "message": {"role": "assistant", "content": message_text(answer)}, "finish_reason": "stop"}],
-                "usage": _usage(question, message_text(answer)),
-                **extra,
-            }
-        return StreamingResponse(_stream(ident, created, body.model, answer, extra), media_type="text/event-stream")
+            if body.source_events:  # Open WebUI reads a plain response's sources from here
+                extra["sources"] = [event["data"] for event in events]
+            return completion(ident, created, body.model, users[-1], text, extra)
+        return StreamingResponse(chunks(ident, created, body.model, text, extra, events), media_type="text/event-stream")
 
     for prefix in ("api", "v1"):  # unknown routes under the API answer JSON, not the chat's HTML page
 
@@ -359,43 +371,19 @@ def build_api(
     return app
 
 
-def _extras(answer: Answer) -> dict[str, Any]:
-    """What travels beside the message: citations, and the refusal/notice flags a client may show."""
+def _extras(reply: Answer | Task) -> dict[str, Any]:
+    """What travels beside the message: citations, the refusal/notice flags a client may show, and
+    which task prompt was answered (``task``, None for a question)."""
+    if isinstance(reply, Task):
+        flags: dict[str, Any] = {"refused": False, "safety_notice": None, "read_as": [], "inferred_labels": [], "task": reply.kind}
+        return {"citations": [], "casebook": flags}
     return {
-        "citations": [citation_dict(c) for c in answer.citations],
+        "citations": [citation_dict(c) for c in reply.citations],
         "casebook": {
-            "refused": answer.refused,
-            "safety_notice": answer.safety_notice,
-            "read_as": list(answer.read_as),
-            "inferred_labels": list(answer.inferred_labels),
+            "refused": reply.refused,
+            "safety_notice": reply.safety_notice,
+            "read_as": list(reply.read_as),
+            "inferred_labels": list(reply.inferred_labels),
+            "task": None,
         },
     }
-
-
-def _usage(question: str, text: str) -> dict[str, int]:
-    prompt, completion = count_tokens(question), count_tokens(text)
-    return {"prompt_tokens": prompt, "completion_tokens": completion, "total_tokens": prompt + completion}
-
-
-async def _stream(ident: str, created: int, model: str, answer: Answer, extra: dict[str, Any]) -> AsyncIterator[str]:
-    """OpenAI's chunk format: the role, the answer line by line, then a final chunk with
-    finish_reason "stop" that carries the citations, then [DONE]."""
-
-    def chunk(delta: dict[str, Any], finish: str | None = None, **more: Any) -> str:
-        body = {
-            "id": ident,
-            "object": "chat.completion.chunk",
-            "created": created,
-            "model": model,
-            "choices": [{"index": 0, "delta": delta, "finish_reason": finish}],
-            **more,
-        }
-        return f"data: {json.dumps(body, ensure_ascii=False)}\n\n"
-
-    yield chunk({"role": "assistant", "content": ""})
-    lines = message_text(answer).split("\n")  # the live-concern notice, when there is one, comes first
-    for i, line in enumerate(lines):
-        yield chunk({"content": line + ("\n" if i < len(lines) - 1 else "")})
-        await asyncio.sleep(0)
-    yield chunk({}, "stop", **extra)
-    yield "data: [DONE]\n\n"
