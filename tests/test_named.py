@@ -40,6 +40,8 @@ def names() -> SourceNames:
         ),
         _first("infants", "Infants: learning from case reviews", "", kind="briefing"),
         _first("note", "Bruising in non-mobile babies", "", kind="document"),
+        _first("riverside", "riverside review", "", kind="document"),
+        _first("trampoline", "trampoline", "", kind="document"),
     ]
     return SourceNames(firsts)
 
@@ -59,6 +61,8 @@ def found(names: SourceNames, question: str) -> dict[str, str]:
         ("What did the Kent review say about neglect?", {"nspcc-2023-kent-children-f": "area"}),
         ("What does the All Wales practice guide say about neglect?", {"guide": "title"}),
         ("What does my note on bruising in non-mobile babies say?", {"note": "title"}),
+        ("What did the Riverside review learn about home visits?", {"riverside": "title"}),  # a user's file
+        ("What did the trampoline note say?", {"trampoline": "title"}),
     ],
 )
 def test_a_named_source_is_found(names: SourceNames, question: str, expected: dict[str, str]) -> None:
@@ -74,6 +78,8 @@ def test_a_named_source_is_found(names: SourceNames, question: str, expected: di
         "what is the learning from case reviews about infants?",  # generic words do not name a briefing
         "bruising in babies who cannot crawl",
         "what did reviews say about bruising in non-mobile babies?",  # a topic, though a note has that title
+        "trampoline injuries at a holiday park",  # a topic: no source noun after the one-word title
+        "what did the review say about trampoline parks?",
     ],
 )
 def test_no_source_is_named(names: SourceNames, question: str) -> None:

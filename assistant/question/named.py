@@ -13,7 +13,10 @@ words appear in it, in order, and either the area is named too or the pseudonym 
 ("X", "JS") or a generic word ("Baby", "Child") needs the area. Other documents (briefings, guides,
 pages, users' notes) are named by a distinctive part of their title, a run of at least two words
 beyond the collection's generic ones ("child protection", "case reviews", "learning"), appearing in
-the question in order, in a question that speaks of a document ("the guide", "the briefing").
+the question in order, in a question that speaks of a document ("the guide", "the briefing", "the
+review"); a user's file whose title has one distinctive word ("trampoline.txt", "riverside review.md")
+only when the question puts a source noun right after that word ("the trampoline note", "the
+Riverside review").
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ import re
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from itertools import pairwise
 
 from records.text import STOPWORDS, words
 from records.types import Chunk, NamedSource
@@ -61,6 +65,10 @@ GENERIC = frozenset(
 SOURCE_NOUNS = frozenset(
     {"guide", "guidance", "briefing", "factsheet", "report", "page", "document", "note", "notes", "leaflet", "summary", "paper"}
 )
+# … or when the title, read in the question, ends with one, or is followed by one ("the riverside
+# review", "the trampoline note"): "review" counts here, though "the Kent review … about safe sleep"
+# does not make a note titled "safe sleep" a named source.
+NAMING_NOUNS = SOURCE_NOUNS | {"review"}
 _HEADING_PARTS = re.compile(r"\s+[–—-]\s+")
 
 
@@ -75,8 +83,13 @@ class _Name:
 
 
 def _contains(haystack: list[str], needle: tuple[str, ...]) -> bool:
+    return _position(haystack, needle) >= 0
+
+
+def _position(haystack: list[str], needle: tuple[str, ...]) -> int:
+    """Where ``needle`` first appears in ``haystack`` as a run of words; -1 when it does not."""
     n = len(needle)
-    return n > 0 and any(tuple(haystack[i : i + n]) == needle for i in range(len(haystack) - n + 1))
+    return next((i for i in range(len(haystack) - n + 1) if n > 0 and tuple(haystack[i : i + n]) == needle), -1)
 
 
 class SourceNames:
@@ -85,6 +98,7 @@ class SourceNames:
     def __init__(self, firsts: Iterable[Chunk]) -> None:
         self._names: list[_Name] = []
         self._titles: list[tuple[str, tuple[str, ...]]] = []
+        self._single: dict[str, list[str]] = defaultdict(list)  # a one-word title → its documents
         self._headings: dict[str, str] = {}
         for c in firsts:
             self._headings[c.doc_id] = c.display_heading
@@ -95,8 +109,11 @@ class SourceNames:
             else:
                 for part in re.split(r"[:,;()]", c.title):
                     part_words = tuple(words(part.replace("-", " ")))
-                    if len([w for w in part_words if w not in GENERIC]) >= 2:
+                    distinctive = [w for w in part_words if w not in GENERIC]
+                    if len(distinctive) >= 2:
                         self._titles.append((c.doc_id, part_words))
+                    elif len(distinctive) == 1 and c.kind == "document":  # a user's file: "trampoline.txt"
+                        self._single[distinctive[0]].append(c.doc_id)
         self._sharing: dict[tuple[str, ...], int] = defaultdict(int)
         self._by_area: dict[tuple[str, ...], list[str]] = defaultdict(list)
         for n in self._names:
@@ -148,10 +165,16 @@ class SourceNames:
         if any(by == "name and area" for by in found.values()):
             # "the Sutton review of Child X": other reviews called "Child X" are not meant.
             found = {d: by for d, by in found.items() if by == "name and area"}
-        if SOURCE_NOUNS & set(q):
-            for doc_id, title in (self._titles[i] for i in _maybe(self._by_title, q)):
-                if _contains(q, title):
-                    found.setdefault(doc_id, "title")
+        speaks_of_a_document = bool(SOURCE_NOUNS & set(q))
+        for doc_id, title in (self._titles[i] for i in _maybe(self._by_title, q)):
+            at = _position(q, title)
+            if at >= 0 and (
+                speaks_of_a_document or title[-1] in NAMING_NOUNS or q[at + len(title) : at + len(title) + 1] in ([n] for n in NAMING_NOUNS)
+            ):
+                found.setdefault(doc_id, "title")
+        for word, after in pairwise(q):
+            if after in NAMING_NOUNS and len(self._single.get(word, ())) == 1:
+                found.setdefault(self._single[word][0], "title")
         return tuple(NamedSource(d, self._headings[d], by) for d, by in found.items())
 
     def written_name(self, doc_id: str) -> str:
