@@ -35,13 +35,14 @@ import anyio.to_thread
 from mcp.server.mcpserver import MCPServer
 from mcp.server.mcpserver.exceptions import ToolError
 from mcp_types import ToolAnnotations
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, Field
 from starlette.applications import Starlette
 from starlette.datastructures import Headers
 from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from assistant.casebook import Casebook
+from assistant.surfaces import api
 from assistant.surfaces.api import bearer_matches
 from assistant.surfaces.bounds import MAX_HISTORY_CHARS, MAX_TURN_CHARS, MAX_TURNS, YEARS, check_history, check_year, error_response
 from assistant.surfaces.shapes import (
@@ -72,30 +73,18 @@ UNAUTHORISED = "missing or wrong API key: send 'Authorization: Bearer <CASEBOOK_
 Year = Annotated[int | None, AfterValidator(check_year), Field(description=f"a year from {YEARS[0]} to {YEARS[1]}")]
 
 
-class FiltersIn(BaseModel):
-    """What the answer, search or listing is restricted to; several values of one filter mean any of them."""
+class FiltersIn(api.FiltersIn):
+    """What the answer, search or listing is restricted to; several values of one filter mean any of them.
+    The API's filters (the same checks), each described with its valid values for a model to read."""
 
-    model_config = ConfigDict(extra="forbid")
-    year_from: Year = None
-    year_to: Year = None
+    year_from: int | None = Field(default=None, description=f"a year from {YEARS[0]} to {YEARS[1]}")
+    year_to: int | None = Field(default=None, description=f"a year from {YEARS[0]} to {YEARS[1]}")
     nation: list[str] = Field(default=[], description="any of: " + ", ".join(NATIONS))
     age_band: list[str] = Field(default=[], description="the child's age, any of: " + ", ".join(AGE_BANDS))
     outcome: list[str] = Field(default=[], description="any of: " + ", ".join(OUTCOMES))
     keyword: list[str] = Field(default=[], description="NSPCC keyword labels, e.g. 'domestic abuse', 'neglect' ('keywords' in results)")
     kind: list[str] = Field(default=[], description="any of: " + ", ".join(KINDS))
     area: list[str] = Field(default=[], description="the partnership or area a review names, e.g. 'Norfolk'")
-
-    def to_filters(self) -> Filters:
-        return Filters(
-            year_from=self.year_from,
-            year_to=self.year_to,
-            nation=tuple(self.nation),
-            age_band=tuple(self.age_band),
-            outcome=tuple(self.outcome),
-            keyword=tuple(self.keyword),
-            kind=tuple(self.kind),
-            area=tuple(self.area),
-        )
 
 
 Question = Annotated[str, Field(min_length=1, description="the question, in the user's words")]
