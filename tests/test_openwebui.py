@@ -235,7 +235,7 @@ def test_a_json_key_inside_the_chat_history_does_not_make_a_task() -> None:
 def test_on_the_bundled_collection_every_source_quote_is_verbatim_and_free_of_link_markup(real_index: Settings) -> None:
     real = Casebook(real_index)
     client = TestClient(build_api(real), raise_server_exceptions=False)
-    for question in (QUESTION, "What do reviews tell us about keeping babies under a year old safe?"):
+    for question in (QUESTION, "What did reviews say about unsafe sleeping arrangements for babies?"):
         chunks = frames(chat(client, question, stream=True).text)[:-1]
         events = [c["event"]["data"] for c in chunks if "event" in c]
         citations = sorted(chunks[-1]["citations"], key=lambda c: c["n"])
