@@ -15,8 +15,7 @@ from records.types import Filters
 from tests.helpers.corpus import add_reviews, write_documents
 from tests.helpers.fakes import FakeEmbedder
 from vectorstore.catalog import Catalog, catalog_root, index_stamp, open_catalog
-from vectorstore.ledger import Ledger
-from vectorstore.store import Store, open_store
+from vectorstore.store import IndexState, Store, open_store
 
 
 def ingested(settings: Settings, folder: Path) -> Casebook:
@@ -108,23 +107,19 @@ def test_filtered_bm25_ranks_only_what_the_filter_allows(fixture_index: Settings
     assert sorted((h.chunk.chunk_id, round(h.score, 5)) for h in filtered) == sorted(expected)
 
 
-def test_the_ledger_generation_moves_with_every_change(settings: Settings, tmp_path: Path) -> None:
-    ledger = Ledger(settings.state_path)
-    try:
-        assert ledger.generation() == 0
-    finally:
-        ledger.close()
-    ingested(settings, tmp_path / "notes")
-    ledger = Ledger(settings.state_path)
-    try:
-        after_ingest = ledger.generation()
-        assert after_ingest >= 2  # writing, then done
-        ledger.forget(["nothing-by-this-id"])
-        assert ledger.generation() == after_ingest + 1
-        ledger.reset()
-        assert ledger.generation() == after_ingest + 2
-    finally:
-        ledger.close()
+def test_the_index_generation_moves_with_every_ingest_that_changes_something(settings: Settings, tmp_path: Path) -> None:
+    """The generation the catalog is stamped with lives in Chroma, beside the index it describes."""
+    assert open_store(settings).state() == IndexState()
+    cb = ingested(settings, tmp_path / "notes")
+    store = open_store(settings)
+    first = store.state()
+    assert first.generation == 1 and first.chunks == store.count() > 0 and not first.token
+    assert cb.retriever.catalog.stamp.generation == 1
+    cb.ingest([tmp_path / "notes"])  # nothing changed
+    assert store.state().generation == 1
+    (tmp_path / "notes" / "later.txt").write_text("A later note about home visits to a family with a new baby.\n", encoding="utf-8")
+    cb.ingest([tmp_path / "notes"])
+    assert store.state().generation == 2 and cb.retriever.catalog.stamp.generation == 2
 
 
 def test_a_second_ingest_into_the_same_home_is_refused_while_one_runs(settings: Settings, tmp_path: Path) -> None:

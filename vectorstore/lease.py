@@ -57,9 +57,7 @@ class IngestLease:
     def release(self, *, changed: bool) -> int:
         """Clear the lease and publish the index's generation (bumped when ``changed``) and chunk count,
         in one write; returns the generation."""
-        self._stop.set()
-        if self._beat is not None:
-            self._beat.join()
+        self._stop_renewing()
         with self._lock:
             generation = self.generation + 1 if changed else self.generation
             self.store.set_state(IndexState(generation=generation, chunks=self.store.count()))
@@ -67,13 +65,16 @@ class IngestLease:
 
     def abandon(self) -> None:
         """Stop renewing and clear the lease without publishing (the ingest failed); the generation stays."""
-        self._stop.set()
-        if self._beat is not None:
-            self._beat.join()
+        self._stop_renewing()
         with self._lock:
             state = self.store.state()
             if state.token == self.token:
                 self.store.set_state(IndexState(generation=state.generation, chunks=state.chunks))
+
+    def _stop_renewing(self) -> None:
+        self._stop.set()
+        if self._beat is not None:
+            self._beat.join()
 
     def _refuse_if_held(self, state: IndexState) -> None:
         if state.token and state.token != self.token and state.lease_until > time.time():

@@ -4,7 +4,8 @@ A SQLite file under ``CASEBOOK_HOME``. Each document row holds the fingerprint o
 indexed, where it came from (``origin``: "bundled" or a file path) and a status. A document is
 marked ``writing`` before its chunks go to the store and ``done`` after; a run that finds rows
 still ``writing`` (Ctrl-C, kill -9) deletes those documents' chunks first and indexes them again.
-It also keeps the last run's exclusions and the per-document metadata ``casebook stats`` counts.
+It also keeps the last run's exclusions (``casebook stats`` lists them). The index's generation, which
+tells a catalog whether it is current, lives in Chroma with the index (vectorstore/store.py).
 """
 
 from __future__ import annotations
@@ -34,14 +35,7 @@ CREATE TABLE IF NOT EXISTS exclusions (
     title TEXT NOT NULL,
     reason TEXT NOT NULL
 );
-CREATE TABLE IF NOT EXISTS state (
-    key TEXT PRIMARY KEY,
-    value INTEGER NOT NULL
-);
 """
-# Bumped in the same transaction as every change to the documents table, so anything derived from the
-# index (vectorstore/catalog.py) can tell whether it is still current.
-_BUMP = "INSERT INTO state VALUES ('generation', 1) ON CONFLICT(key) DO UPDATE SET value = value + 1"
 
 
 class Ledger:
@@ -56,12 +50,7 @@ class Ledger:
         self._db.close()
 
     def reset(self) -> None:
-        self._db.executescript(f"BEGIN; DELETE FROM documents; DELETE FROM exclusions; {_BUMP}; COMMIT;")
-
-    def generation(self) -> int:
-        """How many times the indexed documents have changed (0 for a ledger never written)."""
-        row = self._db.execute("SELECT value FROM state WHERE key = 'generation'").fetchone()
-        return int(row[0]) if row else 0
+        self._db.executescript("BEGIN; DELETE FROM documents; DELETE FROM exclusions; COMMIT;")
 
     def unfinished(self) -> list[str]:
         return [r[0] for r in self._db.execute("SELECT doc_id FROM documents WHERE status = 'writing'")]
@@ -69,7 +58,6 @@ class Ledger:
     def forget(self, doc_ids: Iterable[str]) -> None:
         self._db.execute("BEGIN")
         self._db.executemany("DELETE FROM documents WHERE doc_id = ?", [(d,) for d in doc_ids])
-        self._db.execute(_BUMP)
         self._db.execute("COMMIT")
 
     def entries(self) -> dict[str, LedgerEntry]:
@@ -81,13 +69,11 @@ class Ledger:
         rows = [(d.doc_id, origin, fp, "writing", n, d.kind, json.dumps(_meta_row(d))) for d, origin, fp, n in docs]
         self._db.execute("BEGIN")
         self._db.executemany("INSERT OR REPLACE INTO documents VALUES (?, ?, ?, ?, ?, ?, ?)", rows)
-        self._db.execute(_BUMP)
         self._db.execute("COMMIT")
 
     def mark_done(self, doc_ids: Iterable[str]) -> None:
         self._db.execute("BEGIN")
         self._db.executemany("UPDATE documents SET status = 'done' WHERE doc_id = ?", [(d,) for d in doc_ids])
-        self._db.execute(_BUMP)
         self._db.execute("COMMIT")
 
     def set_exclusions(self, origin: str, exclusions: Iterable[Exclusion]) -> None:

@@ -29,7 +29,8 @@ def collect_stats(settings: Settings, top: int = 20) -> Stats:
     finally:
         ledger.close()
     store = open_store(settings)
-    firsts = open_catalog(settings, store).firsts if store.count() else []
+    chunks = store.count()
+    firsts = open_catalog(settings, store).firsts if chunks else []
     reviews = [c.meta for c in firsts if c.kind == "case_review"]
     keywords: Counter[str] = Counter()
     for meta in reviews:
@@ -37,7 +38,7 @@ def collect_stats(settings: Settings, top: int = 20) -> Stats:
     return Stats(
         documents=len(firsts),
         reviews=len(reviews),
-        chunks=store.count(),
+        chunks=chunks,
         by_kind=_sorted(Counter(c.kind for c in firsts)),
         by_year=_sorted(Counter(m.year for m in reviews if m.year is not None)),
         by_nation=_sorted(Counter(m.nation for m in reviews)),

@@ -136,21 +136,11 @@ class SectionOut(Shape):
     text: str = Field(description="the section's passages, each in the source's exact words, joined by a blank line")
 
 
-class ReviewOut(Shape):
-    """What ``review`` returns: one source's details and what it says, section by section."""
+class ReviewOut(ListedOut):
+    """What ``review`` returns: one source's details (as ``reviews`` lists them) and what it says,
+    section by section."""
 
-    source_id: str
-    title: str
     heading: str
-    year: int | None
-    area: str | None
-    kind: str
-    nation: str
-    age_band: str
-    outcome: str
-    keywords: list[str]
-    report_type: str | None
-    url: str | None
     source_file: str
     summary: str | None = Field(description="what happened (a case review's summary); null when the source has none")
     learning: str | None = Field(description="the review's learning; null when the source has none")
@@ -178,16 +168,9 @@ def review_out(chunks: list[Chunk]) -> ReviewOut:
         sections.setdefault(c.section, []).append(c.text)
     text = {name: "\n\n".join(parts) for name, parts in sections.items()}
     first = chunks[0]
-    m = first.meta
     return ReviewOut(
-        **chunk_fields(first),
+        **listed_out(first).model_dump(),
         heading=first.heading,
-        nation=m.nation,
-        age_band=m.age_band,
-        outcome=m.outcome,
-        keywords=list(m.keywords),
-        report_type=m.report_type,
-        url=m.url,
         source_file=first.source_file,
         summary=text.get("summary"),
         learning=text.get("learning"),
