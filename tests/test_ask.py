@@ -110,7 +110,17 @@ def test_a_topic_whose_reviews_say_nothing_quotable_on_it_names_them_and_quotes_
     assert answer.sources, "the ranking stays the answer's sources"
 
 
-@pytest.mark.parametrize("question", ["how do I bake sourdough bread?", "US border statistics", "football results this weekend"])
+@pytest.mark.parametrize(
+    "question",
+    [
+        "how do I bake sourdough bread?",
+        "US border statistics",
+        "football results this weekend",
+        # "How many …" of something other than reviews is not a count of them: it takes the scope's way.
+        "How many weeks of statutory maternity pay am I entitled to?",
+        "How many children live in Wales?",
+    ],
+)
 def test_out_of_scope_is_refused(cb: Casebook, question: str) -> None:
     answer = cb.ask(question)
     assert answer.refused and not answer.citations

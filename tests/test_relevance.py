@@ -127,6 +127,22 @@ def test_a_verb_of_publishing_is_not_the_topic_of_a_count() -> None:
     assert r.topic == "neglect"
 
 
+def test_only_reviews_are_counted_and_a_kind_of_review_is_not_a_topic() -> None:
+    r = read_question("How many weeks of statutory maternity pay am I entitled to?", years=[2020], areas=["Kent"])
+    assert not r.counting
+    r = read_question("How many serious case reviews did Kent publish?", years=[2020], areas=["Kent"])
+    assert r.counting and r.topic == "" and r.filters.area == ("Kent",)
+    r = read_question("How many local child safeguarding practice reviews mention drowning?", years=[2020], areas=["Kent"])
+    assert r.counting and r.topic == "drowning"
+
+
+def test_a_place_name_that_only_starts_the_sentence_is_read_as_a_word() -> None:
+    areas = ["Reading", "Norfolk"]
+    assert read_question("Reading marks on the skin of non-mobile babies", years=[2020], areas=areas).filters.area == ()
+    for q in ("Reading reviews about neglect", "What did Reading find?", "Reading: what did it find?", "Norfolk's reviews"):
+        assert read_question(q, years=[2020], areas=areas).filters.area in (("Reading",), ("Norfolk",)), q
+
+
 def test_judge_agreement_and_the_less_favourable_label() -> None:
     j = [
         Judged("q", "tuning", "Q", "p1", (("on", "a"), ("on", "b"))),

@@ -57,6 +57,11 @@ KIND_WORDS: tuple[tuple[str, tuple[str, ...]], ...] = (
     (r"guidance|(?:practice\s+)?guides?", ("guidance",)),
 )
 _COUNT = re.compile(r"^\s*(?:how\s+many|what\s+number\s+of|count)\b", re.I)
+# What Casebook can count: reviews (and the collection's other documents), never children, weeks or
+# people ("How many weeks of maternity pay…?" is not a count of reviews, and goes the scope's way).
+_COUNTED = re.compile(
+    r"\b(?:(?:case\s+)?reviews|cases|scrs|lcsprs|csprs|briefings|reports|documents|sources|inquiries|publications)\b", re.I
+)
 _LIST = re.compile(
     r"^\s*(?:which|what)\s+(?:case\s+)?(?:reviews|cases)\b|^\s*(?:list|name|show\s+me|give\s+me)\s+(?:all\s+)?(?:the\s+)?(?:case\s+)?reviews\b",
     re.I,
@@ -67,8 +72,23 @@ _PUBLISHING = re.compile(
     r"issu(?:e|ed|es)|wr(?:ote|ite|itten)|commission(?:ed|s)?|carr(?:y|ied)\s+out|complet(?:e|ed)|do|did|does|done|ha(?:ve|s|d))\b",
     re.I,
 )
+# The kinds of review a question may count by name; every kind is a review here.
+_REVIEW_KINDS = re.compile(
+    r"\b(?:serious\s+case|(?:local\s+)?(?:child\s+)?safeguarding\s+practice|case)\s+reviews?\b|\b(?:scrs?|lcsprs?|csprs?)\b", re.I
+)
 # Words of a counting question that are not its topic once the filters are read.
 _NOT_TOPIC = {
+    "mention",
+    "mentions",
+    "mentioned",
+    "discuss",
+    "discusses",
+    "discussed",
+    "cover",
+    "covers",
+    "covered",
+    "feature",
+    "featured",
     "many",
     "number",
     "count",
@@ -137,6 +157,21 @@ def _collect(low: str, table: Sequence[tuple[str, tuple[str, ...]]], spans: list
 
 _PARTS = re.compile(r",\s*|\s+and\s+|\s+with\s+")
 _NOT_PLACES = frozenset({"city", "county", "borough", "isles", "north", "south", "east", "west"})
+
+
+# What may follow a one-word place name that starts a sentence, where its capital proves nothing:
+# the end, punctuation, a possessive, a capitalised word or a number, or a word about its reviews
+# ("Norfolk reviews…", "Kent's", "Sutton, 2022"); a lowercase word otherwise ("Reading marks…") is
+# read as the sentence it starts.
+_PLACE_NEXT = re.compile(
+    r"\s*$|\s*[^\w\s]|\s+[A-Z0-9]|\s+(?i:(?:case\s+)?reviews?|cases?|scrs?|lcsprs?|csprs?|safeguarding|partnership|council|"
+    r"lscb|lscp|and|or|in|from|since|between)\b"
+)
+
+
+def _sentence_start(text: str, at: int) -> bool:
+    before = text[:at].rstrip()
+    return not before or before[-1] in ".?!:;\"“'("
 
 
 def area_names(areas: Sequence[str]) -> dict[str, list[str]]:
@@ -215,6 +250,8 @@ def read_question(question: str, *, years: Sequence[int], areas: Sequence[str]) 
     for name in sorted(names, key=len, reverse=True):
         # Written as a place name (capitalised), so "bury" or "reading" as words are not places.
         for m in re.finditer(rf"(?<![A-Za-z]){re.escape(name)}(?![A-Za-z])", question):
+            if _sentence_start(question, m.start()) and " " not in name and not _PLACE_NEXT.match(question, m.end()):
+                continue  # "Reading marks on the skin…": a capital that only starts the sentence
             if not any(s <= m.start() < e for s, e in spans):
                 found_areas.extend(a for a in names[name] if a not in found_areas)
                 spans.append(m.span())
@@ -232,11 +269,12 @@ def read_question(question: str, *, years: Sequence[int], areas: Sequence[str]) 
     if kinds:
         said.append("kind " + " or ".join(kinds))
 
-    counting = bool(_COUNT.search(question) or _LIST.search(question))
+    counting = bool((_COUNT.search(question) and _COUNTED.search(question)) or _LIST.search(question))
     topic = ""
     if counting:
         kept = "".join(" " if any(s <= i < e for s, e in spans) else ch for i, ch in enumerate(question))
         kept = _PUBLISHING.sub(" ", kept)  # "did Norfolk put out": a verb of the count, not a topic
+        kept = _REVIEW_KINDS.sub(" reviews ", kept)  # "serious case reviews": what is counted, not a topic
         topic = " ".join(t for t in tokens(kept) if t not in _NOT_TOPIC and not t.isdigit())
     filters = Filters(
         year_from=year_from,
