@@ -20,6 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
+from functools import partial
 
 from assistant.answers.compose import compose, little_answer
 from assistant.answers.counting import MAX_LISTED, candidates_answer, count_answer
@@ -146,11 +147,12 @@ class Router:
     ) -> Answer | None:
         """The themed answer; with ``original`` (the question as asked), the "little on this" answer
         quoting the closest passages when some bear on it but none heads a theme."""
-        counted, on = coverage.read(self.retriever, question, result, filters)
+        found = [h.doc_id for h in result.hits]
+        on = coverage.topic(self.retriever, question, result)
         return themed_answer(
             question,
             result.hits,
-            counted,
+            partial(coverage.count, self.retriever, question, result, filters, found),
             self.embedder.embed,
             filters,
             focus=focus,

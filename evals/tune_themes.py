@@ -21,6 +21,7 @@ import dataclasses
 import itertools
 import json
 import statistics
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -87,7 +88,7 @@ def main(argv: list[str] | None = None, path: Path = GENERALISE) -> None:
     searched = []
     for row in rows:
         result = cb.search_scored(row["question"], THEMED_SOURCES)
-        coverage = topic_coverage.count(cb.retriever, row["question"], result, Filters(), [h.doc_id for h in result.hits])
+        coverage = partial(topic_coverage.count, cb.retriever, row["question"], result, Filters(), [h.doc_id for h in result.hits])
         searched.append((row, result, coverage))
     best: tuple[float, ThemeSettings, dict[str, float]] | None = None
     for values in itertools.product(*GRID.values()):

@@ -15,7 +15,7 @@ from assistant.answers.themes import coverage_line
 from assistant.question.reading import area_names, read_question
 from evals.relevance import Judged, agreement, load_judgements
 from records.errors import ConfigError
-from records.types import Coverage, Filters
+from records.types import Answer, Coverage, Filters
 from tests.helpers.build import passage, source
 
 
@@ -173,3 +173,32 @@ def test_what_practitioners_read_is_mostly_on_the_question(real_index) -> None: 
     r = report_split(Casebook(real_index), "tuning", load_judgements(split="tuning"))
     assert r["unjudged"] <= 3, "new quotes: judge them (python -m evals.relevance export)"
     assert r["on_share"] >= 0.6 and r["off_share"] <= 0.03, r
+
+
+def counted(answer: Answer) -> str:
+    """How an answer counted its topic's reviews: its coverage, or a "little" answer's first line."""
+    if answer.coverage:
+        return f"{answer.coverage.reviews} reviews, {answer.coverage.how}"
+    return answer.text.split("\n")[0].split("; ")[0]
+
+
+@pytest.mark.slow
+def test_a_coverage_count_is_of_the_topic_and_never_below_what_is_quoted(real_index) -> None:  # type: ignore[no-untyped-def]
+    from assistant.casebook import Casebook
+
+    cb = Casebook(real_index)
+    # A broad practice label named beside the topic's is an aspect of it, not what is counted.
+    fathers = counted(cb.ask("What did reviews say about professional curiosity about fathers and men in the household?"))
+    assert "fathers" in fathers and "professional curiosity" not in fathers, fathers
+    # Named alone, a broad label is the topic, and counts with the labels that narrow it.
+    neglect = cb.ask("What did reviews say about neglect?").coverage
+    assert neglect is not None and "child neglect" in neglect.how and neglect.reviews > 36, neglect
+    # A label the question's words name but its meaning does not is not its topic ("parents" and the
+    # 21 labels narrowing it counted 96 reviews for this question).
+    grief = counted(cb.ask("grieving a parent"))
+    assert "grief" in grief and "parents" not in grief and int(grief.split()[0]) < 36, grief
+    # A label NSPCC gave few of the reviews that discuss its topic: the reviews quoted count too.
+    sleep = cb.ask("What do reviews say about sleeping arrangements for babies?")
+    quoted = {c.chunk.doc_id for c in sleep.citations if c.chunk.kind == "case_review"}
+    assert sleep.coverage is not None and sleep.coverage.reviews >= len(quoted) >= 2, sleep.coverage
+    assert "quoted below" in sleep.coverage.how

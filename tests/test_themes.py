@@ -4,14 +4,14 @@ in meaning" is decided by the test: themes grouped across reviews, counted, orde
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import replace
 from functools import partial
 
 from assistant.answers.relevance import load_model
 from assistant.answers.themes import ThemeSettings, drawn_on, themed_answer
 from assistant.surfaces.render import answer_html, answer_markdown, theme_layout
-from records.types import Coverage, ReviewHit
+from records.types import Answer, Coverage, Point, ReviewHit
 from tests.helpers.build import passage, source
 from tests.helpers.corpus import COSINE_RELEVANCE
 
@@ -20,6 +20,11 @@ TOPICS = ("bruis", "father", "sleep", "school")
 themed = partial(themed_answer, model=load_model(COSINE_RELEVANCE))
 TWO = ThemeSettings(min_sources=2)  # small hand-built cases: two relevant sources make a themed answer
 COVERAGE = Coverage(reviews=7, years="2019–2023", how="reviews carrying the NSPCC labels the question names: bruises")
+
+
+def counted(quoted: Collection[str]) -> Coverage:
+    """The router's coverage count, here the same whatever the answer quotes."""
+    return COVERAGE
 
 
 def embed(texts: Sequence[str]) -> list[list[float]]:
@@ -53,7 +58,7 @@ HITS = [
 
 
 def test_themes_group_sources_that_make_the_same_point_and_count_them() -> None:
-    answer = themed("what did reviews say about bruising?", HITS, COVERAGE, embed)
+    answer = themed("what did reviews say about bruising?", HITS, counted, embed)
     assert answer is not None
     findings = [t for t in answer.themes if t.kind == "finding"]
     recs = [t for t in answer.themes if t.kind == "recommendation"]
@@ -65,8 +70,39 @@ def test_themes_group_sources_that_make_the_same_point_and_count_them() -> None:
     assert all(c.chunk.section in ("learning", "recommendations") for c in answer.citations)
 
 
+def test_the_coverage_is_counted_with_the_reviews_the_answer_quotes() -> None:
+    seen: list[set[str]] = []
+
+    def count(quoted: Collection[str]) -> Coverage:
+        seen.append(set(quoted))
+        return replace(COVERAGE, reviews=9)
+
+    answer = themed("what did reviews say about bruising?", HITS, count, embed)
+    assert answer is not None
+    assert seen == [{c.chunk.doc_id for c in answer.citations}]
+    assert answer.coverage is not None and answer.coverage.reviews == 9
+    assert answer.text.startswith("9 reviews in the collection")
+
+
+def test_one_passage_alone_is_shown_as_the_closest_not_as_a_theme() -> None:
+    shown: list[list[str]] = []
+    little = Answer(question="q", text="little", citations=(), sources=(), refused=False, safety_notice=None)
+
+    def closest(points: list[Point], hits: list[ReviewHit]) -> Answer:
+        shown.append([p.quote for p in points])
+        return little
+
+    assert themed("children missing from school", HITS, counted, embed, closest=closest) is little
+    assert shown == [["children missing from school were not followed up"]]
+    # Where there is no closest answer to give (the trainer's themes), the one passage stands.
+    answer = themed("children missing from school", HITS, counted, embed)
+    assert answer is not None and len(answer.citations) == 1
+    # Two sources making the point are a theme.
+    assert themed("what did reviews say about bruising?", HITS, counted, embed, closest=closest) is not little
+
+
 def test_every_line_cites_its_own_verbatim_clause_and_the_opening_cites_all() -> None:
-    answer = themed("what did reviews say about bruising?", HITS, COVERAGE, embed)
+    answer = themed("what did reviews say about bruising?", HITS, counted, embed)
     assert answer is not None
     lines = answer.text.split("\n")
     assert lines[0].startswith("7 reviews in the collection (2019–2023) discuss this topic, counted as reviews carrying")
@@ -89,18 +125,18 @@ def test_a_theme_resting_on_one_review_says_so() -> None:
         review("f", 2022, "the father was not asked about bruising", "ask fathers about safe sleep"),
         review("h", 2021, "fathers were not seen at home"),
     ]
-    answer = themed("fathers and safe sleep", hits, COVERAGE, embed, settings=TWO)
+    answer = themed("fathers and safe sleep", hits, counted, embed, settings=TWO)
     assert answer is not None
     assert "Recommended in one review only, 2022 – Area f – Child F: “ask fathers about safe sleep”" in answer.text
     assert [(t.kind, t.reviews) for t in answer.themes] == [("finding", 2), ("recommendation", 1)]
 
 
 def test_too_few_relevant_sources_is_no_themed_answer() -> None:
-    assert themed("children missing from school", HITS, COVERAGE, embed, settings=TWO) is None
+    assert themed("children missing from school", HITS, counted, embed, settings=TWO) is None
     two = [HITS[0], HITS[1], HITS[3]]  # two about bruising: under a minimum of three
-    assert themed("what did reviews say about bruising?", two, COVERAGE, embed, settings=ThemeSettings(min_sources=3)) is None
+    assert themed("what did reviews say about bruising?", two, counted, embed, settings=ThemeSettings(min_sources=3)) is None
     # By default one source with a clause on the question is enough: precision over volume.
-    assert themed("what did reviews say about bruising?", two, COVERAGE, embed) is not None
+    assert themed("what did reviews say about bruising?", two, counted, embed) is not None
 
 
 def test_themes_draw_on_the_sources_about_the_question_s_label_topped_up_from_the_ranking() -> None:
@@ -113,9 +149,9 @@ def test_themes_draw_on_the_sources_about_the_question_s_label_topped_up_from_th
     # A source NSPCC labelled as about something else is not cited for a point it happens to share.
     off = review("x", 2024, "bruising was noted in passing")
     three = ThemeSettings(least=3)
-    answer = themed("what did reviews say about bruising?", [*HITS, off], COVERAGE, embed, settings=three, on_topic={"a", "b", "c"})
+    answer = themed("what did reviews say about bruising?", [*HITS, off], counted, embed, settings=three, on_topic={"a", "b", "c"})
     assert answer is not None and {c.chunk.doc_id for c in answer.citations} == {"a", "b", "c"}
-    answer = themed("what did reviews say about bruising?", [*HITS, off], COVERAGE, embed, settings=three)
+    answer = themed("what did reviews say about bruising?", [*HITS, off], counted, embed, settings=three)
     assert answer is not None and "x" in {c.chunk.doc_id for c in answer.citations}
 
 
@@ -130,9 +166,9 @@ def test_a_review_found_by_its_summary_alone_is_completed_with_its_learning() ->
         return [replace(h, passages=(*h.passages, *learning)) if h.doc_id == "s" else h for h in drawn]
 
     question = "what did reviews say about bruising?"
-    without = themed(question, hits, COVERAGE, embed, settings=three)
+    without = themed(question, hits, counted, embed, settings=three)
     assert without is not None and "s" not in {c.chunk.doc_id for c in without.citations}  # a summary is no finding
-    answer = themed(question, hits, COVERAGE, embed, settings=three, complete=complete)
+    answer = themed(question, hits, counted, embed, settings=three, complete=complete)
     assert answer is not None
     cited = [c for c in answer.citations if c.chunk.doc_id == "s"]
     assert [c.quote for c in cited] == ["the bruise was not seen as a warning sign"]
@@ -142,13 +178,13 @@ def test_a_review_found_by_its_summary_alone_is_completed_with_its_learning() ->
 
 def test_a_follow_up_is_about_its_new_aspect() -> None:
     hits = [*HITS, review("g", 2022, "bruising was seen but the father was not spoken to")]
-    answer = themed("and what about fathers? (bruising)", hits, COVERAGE, embed, focus="fathers", settings=TWO)
+    answer = themed("and what about fathers? (bruising)", hits, counted, embed, focus="fathers", settings=TWO)
     assert answer is not None and answer.focus == "fathers"
     assert {c.chunk.doc_id for c in answer.citations} == {"d", "g"}
 
 
 def test_surfaces_lay_themes_out_as_sections() -> None:
-    answer = themed("what did reviews say about bruising?", HITS, COVERAGE, embed)
+    answer = themed("what did reviews say about bruising?", HITS, counted, embed)
     assert answer is not None
     opening, sections = theme_layout(answer)
     assert opening == answer.text.split("\n")[0]

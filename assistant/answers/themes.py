@@ -20,12 +20,14 @@ found, still grounded by construction, without a language model:
    threshold; at most the stage's ``most`` quotes in all.
 4. **Order and wording.** Themes by how many sources support them; a theme resting on one review
    says so. Every source in a theme is cited on a line of its own with its own clause, so each
-   line can be checked against the one source it cites. The opening line says how many reviews in the whole collection discuss the topic
-   (``Coverage``, counted by the retriever) and how they were counted.
+   line can be checked against the one source it cites. The opening line says how many reviews in
+   the whole collection discuss the topic (``Coverage``, counted by the retriever, with the reviews
+   the answer quotes when the labels missed them) and how they were counted.
 
-Consumes ``ReviewHit`` records, a ``Coverage``, and an ``embed`` function (the Embedder's); produces
-an ``Answer`` with ``themes`` and ``coverage`` set, or None when no clause speaks to the question
-(the caller then says the collection has little on it). Wording: prompts/answer.toml [themes].
+Consumes ``ReviewHit`` records, a ``coverage`` function (the reviews quoted → their ``Coverage``),
+and an ``embed`` function (the Embedder's); produces an ``Answer`` with ``themes`` and ``coverage``
+set, or None when no clause speaks to the question (the caller then says the collection has little
+on it). Wording: prompts/answer.toml [themes].
 """
 
 from __future__ import annotations
@@ -165,7 +167,7 @@ def pool(
 def themed_answer(
     question: str,
     hits: Sequence[ReviewHit],
-    coverage: Coverage,
+    coverage: Callable[[Collection[str]], Coverage],
     embed: Embed,
     filters: Filters = Filters(),
     focus: str | None = None,
@@ -184,8 +186,8 @@ def themed_answer(
     the question and its model (assistant/answers/relevance.py); ``asked``: what the clauses are judged
     against, when not the question itself (a follow-up's earlier question and new aspect);
     ``closest``: the answer to give, from the closest clauses (at most ``CLOSEST``, one per source),
-    when some clause may bear on the question but none is on it squarely enough to head a theme
-    (None: no themed answer then)."""
+    when some clause may bear on the question but none is on it squarely enough to head a theme, or
+    only one clause would be quoted (None: no themed answer then)."""
     cfg = settings or ThemeSettings()
     model = model or load_model()
     topic = topic or Topic(expanded=question, on_label=None if on_topic is None else frozenset(on_topic))
@@ -212,7 +214,11 @@ def themed_answer(
         groups.sort(key=lambda g: (-len(g), -g[0].relevance))
         chosen.extend((kind, g) for g in groups[:most])
     chosen = capped(chosen, model.most)  # what a reader can take in: precision over volume
-    if not chosen:
+    # One passage is not a theme: quoted alone it is the closest passage, shown as such (on the tuning
+    # split, 2 of 7 answers resting on one quote quoted nothing on the question; none of 23 with more).
+    # A follow-up (``asked``) keeps it: it answers the conversation so far, not a new topic.
+    alone = closest is not None and asked is None and sum(len(g) for _, g in chosen) == 1
+    if not chosen or alone:
         if closest is None or not members:
             return None
         # Clauses that speak to the question as surely as a theme's headline must (``head``) but cannot
@@ -254,7 +260,7 @@ def capped(chosen: list[tuple[str, list[_Member]]], most: int) -> list[tuple[str
 def _write(
     question: str,
     hits: Sequence[ReviewHit],
-    coverage: Coverage,
+    coverage: Callable[[Collection[str]], Coverage],
     chosen: list[tuple[str, list[_Member]]],
     filters: Filters,
     focus: str | None,
@@ -278,9 +284,10 @@ def _write(
             )
         )
     used = {c.chunk.doc_id for c in citations}
+    counted = coverage(used)
     markers = "".join(f"[{c.n}]" for c in citations)
-    lines = [coverage_line(coverage, len(used), markers), *(line for th in themes for line in theme_lines(th, citations))]
-    return cited_answer(question, lines, citations, hits, filters, themes=tuple(themes), coverage=coverage, focus=focus)
+    lines = [coverage_line(counted, len(used), markers), *(line for th in themes for line in theme_lines(th, citations))]
+    return cited_answer(question, lines, citations, hits, filters, themes=tuple(themes), coverage=counted, focus=focus)
 
 
 def theme_lines(theme: Theme, citations: Sequence[Citation], written: str | None = None) -> list[str]:

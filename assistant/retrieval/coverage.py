@@ -9,7 +9,7 @@ meaning, only when the label truly fits it.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -45,18 +45,22 @@ class Topic:
 def covering(retriever: Retriever, question: str, result: SearchResult, filters: Filters, found: Sequence[str]) -> tuple[list[Chunk], str]:
     """The reviews in the whole collection (under ``filters``) that discuss the question's topic,
     as their first chunks, and how they were counted: those carrying the NSPCC labels the
-    question names, else the label read from it by meaning (the nearest, and a second as near),
-    in the age band of a vocabulary group it uses ("non-mobile" → under 1); with no label at all,
-    the reviews ``found`` for it by their text. (A vocabulary group's own label list is a
-    retrieval aid, too broad to count by.)"""
+    question names and means (``named_labels``), else the label read from it by meaning (the
+    nearest, and a second as near), in the age band of a vocabulary group it uses ("non-mobile" →
+    under 1); with no label at all, the reviews ``found`` for it by their text. (A vocabulary
+    group's own label list is a retrieval aid, too broad to count by.)"""
     groups = matched_groups(question)
-    named = retriever.labels_in(question)
+    named = named_labels(retriever, question, result)
+    # A broad label named beside a precise one is an aspect of the topic, not the topic ("professional
+    # curiosity about fathers": the fathers' labels count, not the curiosity label of a seventh of all
+    # reviews); named alone ("what about neglect?") it is the topic, and counts.
+    named = {n for n in named if not _broad(retriever, n)} or named
     # A label the question names counts with the labels that narrow it ("neglect" → "child
     # neglect", "medical neglect"): NSPCC's librarians used both.
     labels = {k for k, words in retriever._label_words.items() if any(retriever._label_words.get(n, frozenset()) <= words for n in named)}
     labels |= named
     how = "reviews carrying the NSPCC labels the question names"
-    if not labels and result.inferred:
+    if not named and result.inferred:
         top = result.inferred[0].score
         labels = {i.label for i in result.inferred[:2] if i.score >= top - COVERAGE_LABEL_MARGIN}
         # A broad label beside a precise one ("child deaths" beside "fire") would swamp the count.
@@ -78,6 +82,14 @@ def covering(retriever: Retriever, question: str, result: SearchResult, filters:
         firsts = [retriever.catalog.first(d) for d in dict.fromkeys(found) if retriever.catalog.first(d).kind == "case_review"]
         how = "reviews found for the question by their text (no NSPCC label matched it)"
     return firsts, how
+
+
+def named_labels(retriever: Retriever, question: str, result: SearchResult) -> set[str]:
+    """The NSPCC labels the question names (every word of the label in it) that are also among the
+    labels nearest it by meaning (``SearchResult.meant``): a label its words name but its meaning
+    does not ("parents" in "grieving a parent", "violence" in "baby jolted violently", "schools" in
+    "taught by parents, not school") is not its topic, and counts nothing."""
+    return {label for label in retriever.labels_in(question) if label in result.meant}
 
 
 def on_topic(retriever: Retriever, result: SearchResult) -> frozenset[str] | None:
@@ -113,7 +125,7 @@ def loose_label(retriever: Retriever, question: str, result: SearchResult) -> st
     (not named in the question) and either not close to the question itself (cosine below
     COUNT_LABEL_FLOOR) or carried by more than BROAD_LABEL of the reviews. None when the count is
     fair (or when no label was read: the reviews found by their text are counted as such)."""
-    if retriever.labels_in(question) or not result.inferred:
+    if named_labels(retriever, question, result) or not result.inferred:
         return None
     top = result.inferred[0].score
     near = [i.label for i in result.inferred[:2] if i.score >= top - COVERAGE_LABEL_MARGIN]
@@ -128,12 +140,27 @@ def loose_label(retriever: Retriever, question: str, result: SearchResult) -> st
     return label if float(vector @ q) / (float(np.linalg.norm(q)) + 1e-12) < COUNT_LABEL_FLOOR else None
 
 
-def count(retriever: Retriever, question: str, result: SearchResult, filters: Filters, found: Sequence[str]) -> Coverage:
-    """How many reviews in the whole collection discuss the question's topic (``covering``)."""
+def count(
+    retriever: Retriever,
+    question: str,
+    result: SearchResult,
+    filters: Filters,
+    found: Sequence[str],
+    quoted: Collection[str] = (),
+) -> Coverage:
+    """How many reviews in the whole collection discuss the question's topic (``covering``), with
+    the reviews ``quoted`` in the answer, which the relevance stage judged to speak to it, when the
+    labels missed them (a topic NSPCC labelled in only a few of the reviews that discuss it)."""
     firsts, how = covering(retriever, question, result, filters, found)
     loose = loose_label(retriever, question, result)
     if loose:  # no count from a label that only roughly matches the question, or a broad one
         return Coverage(reviews=0, years=None, how="", approximate=loose)
+    known = {c.doc_id for c in firsts}
+    more = [f for d in dict.fromkeys(quoted) if d not in known and (f := retriever.catalog.first(d)).kind == "case_review"]
+    if more:
+        firsts += more
+        one = len(more) == 1
+        how += f", and {len(more)} more whose passage{'' if one else 's'} quoted below speak{'s' if one else ''} to it"
     years = sorted({c.meta.year for c in firsts if c.meta.year})
     span = None if not years else str(years[0]) if years[0] == years[-1] else f"{years[0]}–{years[-1]}"
     nations = Counter(c.meta.nation for c in firsts if c.meta.nation != "unknown")
@@ -145,8 +172,3 @@ def count(retriever: Retriever, question: str, result: SearchResult, filters: Fi
         by_nation=tuple(sorted(nations.items(), key=lambda kv: -kv[1])) if len(nations) > 1 else (),
         by_age_band=tuple((b, bands_seen[b]) for b in AGE_BANDS if bands_seen.get(b)) if len(bands_seen) > 1 else (),
     )
-
-
-def read(retriever: Retriever, question: str, result: SearchResult, filters: Filters) -> tuple[Coverage, Topic]:
-    """The question's coverage (``count``, over the reviews found for it) and its ``Topic``, in one reading."""
-    return count(retriever, question, result, filters, [h.doc_id for h in result.hits]), topic(retriever, question, result)

@@ -45,6 +45,7 @@ from vectorstore.store import Store, open_store
 
 RRF_K = 60
 NEAREST_LABELS = 3  # labels a refusal names as the nearest topics the collection covers
+MEANT = 10  # (≥ NEAREST_LABELS) labels nearest the question by meaning, one of which a label its words name must be to count its reviews
 NAMED_PASSAGES = 8  # passages kept for a source the question names (a review summary is 1–4)
 # Weight of each ranked list in the fusion (see RetrievalConfig): records/tuned.toml [retrieval] says
 # how they were chosen and what they measured.
@@ -74,6 +75,7 @@ class SearchResult:
     inferred: tuple[InferredLabel, ...] = ()  # NSPCC labels the question is about, inferred
     label_similarity: float = 0.0  # cosine of the nearest NSPCC label (its definition and phrasings), in the index or not
     nearest_labels: tuple[str, ...] = ()  # the three nearest labels by meaning
+    meant: tuple[str, ...] = ()  # the MEANT nearest labels by meaning: what the question may be about
     off_topic: OffTopic = NOT_MEASURED  # how near the examples of questions the reviews don't answer
     concepts: tuple[str, ...] = ()  # vocabulary groups naming a concept, not a population
     named: tuple[NamedSource, ...] = ()  # sources the question names ("the Sutton review of Child X")
@@ -166,7 +168,7 @@ class Retriever:
         weights = dict(config.weights)
         if groups or named:
             weights["inferred"] = min(weights.get("inferred", 0.0), config.inferred_with_vocabulary)
-        nearest, inferred, label_similarity = self.label_index.read(vectors[0], _doc_best(dense), config.labels, NEAREST_LABELS)
+        nearest, inferred, label_similarity = self.label_index.read(vectors[0], _doc_best(dense), config.labels, MEANT)
         if weights.get("inferred", 0.0) > 0:  # a list with no weight is not worth ranking
             allowed = None if filters.is_empty() else self.catalog.doc_mask(filters)
             doc_lists["inferred"] = self.label_index.rank_documents(inferred, doc_lists["dense"], allowed, self.catalog.position, pool)
@@ -206,6 +208,7 @@ class Retriever:
             inferred=tuple(inferred),
             label_similarity=label_similarity,
             nearest_labels=tuple(label for label, _ in nearest[:NEAREST_LABELS]),
+            meant=tuple(label for label, _ in nearest[:MEANT]),
             off_topic=self.off_topic.nearest(vectors[0]),
             concepts=tuple(g.name for g in groups if not g.population),
             named=sources,
