@@ -168,9 +168,8 @@ class SourceNames:
         speaks_of_a_document = bool(SOURCE_NOUNS & set(q))
         for doc_id, title in (self._titles[i] for i in _maybe(self._by_title, q)):
             at = _position(q, title)
-            if at >= 0 and (
-                speaks_of_a_document or title[-1] in NAMING_NOUNS or q[at + len(title) : at + len(title) + 1] in ([n] for n in NAMING_NOUNS)
-            ):
+            end = at + len(title)
+            if at >= 0 and (speaks_of_a_document or title[-1] in NAMING_NOUNS or (end < len(q) and q[end] in NAMING_NOUNS)):
                 found.setdefault(doc_id, "title")
         for word, after in pairwise(q):
             if after in NAMING_NOUNS and len(self._single.get(word, ())) == 1:

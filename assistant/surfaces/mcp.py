@@ -44,7 +44,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from assistant.casebook import Casebook
 from assistant.surfaces import api
 from assistant.surfaces.api import bearer_matches
-from assistant.surfaces.bounds import MAX_HISTORY_CHARS, MAX_TURN_CHARS, MAX_TURNS, YEARS, check_history, check_year, error_response
+from assistant.surfaces.bounds import MAX_HISTORY_CHARS, MAX_TURN_CHARS, MAX_TURNS, check_history, error_response
 from assistant.surfaces.shapes import (
     AnswerOut,
     SearchOut,
@@ -70,15 +70,11 @@ INSTRUCTIONS = (
 READ_ONLY = ToolAnnotations(read_only_hint=True, destructive_hint=False, idempotent_hint=True, open_world_hint=False)
 UNAUTHORISED = "missing or wrong API key: send 'Authorization: Bearer <CASEBOOK_API_KEY>'"
 
-Year = Annotated[int | None, AfterValidator(check_year), Field(description=f"a year from {YEARS[0]} to {YEARS[1]}")]
-
 
 class FiltersIn(api.FiltersIn):
     """What the answer, search or listing is restricted to; several values of one filter mean any of them.
     The API's filters (the same checks), each described with its valid values for a model to read."""
 
-    year_from: int | None = Field(default=None, description=f"a year from {YEARS[0]} to {YEARS[1]}")
-    year_to: int | None = Field(default=None, description=f"a year from {YEARS[0]} to {YEARS[1]}")
     nation: list[str] = Field(default=[], description="any of: " + ", ".join(NATIONS))
     age_band: list[str] = Field(default=[], description="the child's age, any of: " + ", ".join(AGE_BANDS))
     outcome: list[str] = Field(default=[], description="any of: " + ", ".join(OUTCOMES))
