@@ -224,7 +224,7 @@ def report_split(cb: Casebook, split: str, judged: dict[tuple[str, str], Judged]
     first5: Counter[str] = Counter()
     heads: Counter[str] = Counter()
     misses: list[str] = []
-    unjudged = answered = 0
+    unjudged = answered = with_on = empty = 0
     for row in sample_rows(split):
         answer = cb.ask(row["question"])
         if answer.refused:
@@ -247,6 +247,8 @@ def report_split(cb: Casebook, split: str, judged: dict[tuple[str, str], Judged]
                 heads[j.label] += 1
         if claims_coverage(answer) and labels and "on" not in labels:
             misses.append(row["id"])
+        with_on += "on" in labels
+        empty += not answer.citations
     total = sum(counts.values())
     return {
         "questions": len(sample_rows(split)),
@@ -265,6 +267,10 @@ def report_split(cb: Casebook, split: str, judged: dict[tuple[str, str], Judged]
         "headings": sum(heads.values()),
         "topic_misses": len(misses),
         "topic_miss_ids": misses,
+        # What a reader gets at all: answers that quote a passage judged on the question, and
+        # answers that quote nothing (the precision above says nothing of these).
+        "answers_with_on": round(with_on / answered, 3) if answered else None,
+        "answers_quoting_nothing": round(empty / answered, 3) if answered else None,
     }
 
 
@@ -307,6 +313,7 @@ def summary_lines(report: dict[str, Any]) -> list[str]:
             f"closest passages {r['on_share_closest']} of {r['passages_closest']}), first five on {r['first_five_on_share']}, "
             f"off {r['off_share']}, "
             f"headings on {r['heading_on_share']} (of {r['headings']}), topic misses {r['topic_misses']}; "
+            f"answers quoting a passage on the question {r['answers_with_on']}, quoting nothing {r['answers_quoting_nothing']}; "
             f"out-of-scope refused {r['out_of_scope_refused']}, in-scope answered {r['in_scope_answered']} "
             f"(of which 'little on this' {r['in_scope_little']})"
         )
