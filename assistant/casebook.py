@@ -32,7 +32,7 @@ from assistant.routes import Router
 from records.errors import InputError
 from records.settings import Settings, load_settings
 from records.types import Answer, Chunk, Filters, Point, ReviewHit, Stats
-from vectorstore.embedder import Embedder, load_embedder
+from vectorstore.embedder import Embedder, RememberingEmbedder, load_embedder
 from vectorstore.indexer import IngestReport, run_ingest
 from vectorstore.store import open_store
 
@@ -49,6 +49,7 @@ class Casebook:
         self._chat_model = chat_model
         self._generator: Generator | None = None
         self._judge: OverlapJudge | None = None
+        self._clause_embedder: RememberingEmbedder | None = None
 
     @property
     def embedder(self) -> Embedder:
@@ -171,7 +172,9 @@ class Casebook:
 
     @property
     def router(self) -> Router:
-        return Router(self.retriever, self.embedder, self.relevance, self.writer)
+        if self._clause_embedder is None:  # the candidate clauses' vectors, kept between questions
+            self._clause_embedder = RememberingEmbedder(self.embedder)
+        return Router(self.retriever, self._clause_embedder, self.relevance, self.writer)
 
     def themed(self, question: str, filters: Filters = Filters()) -> Answer | None:
         """The themed answer to a topic, or None when too few sources speak to it."""

@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from collections.abc import Sequence
 
 import numpy as np
 import pytest
@@ -15,7 +16,7 @@ from ingest.bundled import parse_collection
 from ingest.chunking import chunk_document
 from records.errors import ConfigError
 from vectorstore import embedder as embedding
-from vectorstore.embedder import MiniLMEmbedder, OnnxMiniLMEmbedder, load_embedder
+from vectorstore.embedder import MiniLMEmbedder, OnnxMiniLMEmbedder, RememberingEmbedder, load_embedder
 
 
 @pytest.mark.slow
@@ -70,3 +71,31 @@ def test_a_broken_onnx_runtime_falls_back_to_torch_with_a_warning(
         load_embedder.cache_clear()
     assert isinstance(chosen, Torch)
     assert "ONNX embedder is unavailable (No module named 'onnxruntime'); using torch" in caplog.text
+
+
+class Counting:
+    """An embedder that records what it was asked to embed: one axis per text's length."""
+
+    name = "counting"
+
+    def __init__(self) -> None:
+        self.asked: list[list[str]] = []
+
+    def embed(self, texts: Sequence[str]) -> list[list[float]]:
+        self.asked.append(list(texts))
+        return [[float(len(t)), 1.0] for t in texts]
+
+
+def test_the_remembering_embedder_embeds_each_text_once_and_forgets_the_oldest() -> None:
+    inner = Counting()
+    remembering = RememberingEmbedder(inner, capacity=3)
+    assert remembering.name == "counting"
+    assert remembering.embed(["aa", "b", "aa"]) == [[2.0, 1.0], [1.0, 1.0], [2.0, 1.0]]
+    assert inner.asked == [["aa", "b"]]  # a text repeated in one call is embedded once
+    assert remembering.embed(["b", "ccc", "dddd"]) == [[1.0, 1.0], [3.0, 1.0], [4.0, 1.0]]
+    assert inner.asked[-1] == ["ccc", "dddd"]  # what it already has is not embedded again
+    # Capacity 3: "aa" (used longest ago) was forgotten, "b" (used again) was not.
+    remembering.embed(["b"])
+    remembering.embed(["aa"])
+    assert inner.asked[-1] == ["aa"] and len(inner.asked) == 3
+    assert remembering.embed([]) == [] and len(inner.asked) == 3

@@ -20,6 +20,8 @@ import hashlib
 import json
 import logging
 import os
+import threading
+from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from functools import lru_cache
 from pathlib import Path
@@ -60,6 +62,37 @@ def cached_vectors(
         np.save(tmp, vectors)
         tmp.replace(path)
     return vectors
+
+
+class RememberingEmbedder:
+    """An embedder that remembers the vectors of the last ``capacity`` texts it embedded. Answers
+    embed their candidate clauses afresh on every question, and the same reviews' clauses come back
+    question after question; a serving process embeds each once (about 1.5 KB a text: 30 MB at the
+    default capacity). Safe to share between the threads that serve questions."""
+
+    def __init__(self, embedder: Embedder, capacity: int = 20_000) -> None:
+        self.name = embedder.name
+        self._embedder = embedder
+        self._capacity = capacity
+        self._vectors: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def embed(self, texts: Sequence[str]) -> list[list[float]]:
+        known: dict[str, np.ndarray] = {}
+        with self._lock:
+            for t in texts:
+                if t in self._vectors:
+                    self._vectors.move_to_end(t)
+                    known[t] = self._vectors[t]
+        missing = [t for t in dict.fromkeys(texts) if t not in known]
+        if missing:
+            fresh = [np.asarray(v, dtype=np.float32) for v in self._embedder.embed(missing)]
+            known.update(zip(missing, fresh, strict=True))
+            with self._lock:
+                self._vectors.update(zip(missing, fresh, strict=True))
+                while len(self._vectors) > self._capacity:
+                    self._vectors.popitem(last=False)
+        return [known[t].tolist() for t in texts]
 
 
 def offline() -> None:
