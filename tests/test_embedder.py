@@ -1,6 +1,6 @@
 """vectorstore/embedder.py: the ONNX backend gives torch's vectors (so an index embedded by either is
 searched by the other), loads without torch once its graph is exported, and a bad backend name or a
-broken ONNX runtime is explained, not a traceback."""
+broken ONNX runtime is explained, not a traceback; the remembering embedder embeds each text once."""
 
 from __future__ import annotations
 
