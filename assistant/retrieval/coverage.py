@@ -151,10 +151,10 @@ def count(
     """How many reviews in the whole collection discuss the question's topic (``covering``), with
     the reviews ``quoted`` in the answer, which the relevance stage judged to speak to it, when the
     labels missed them (a topic NSPCC labelled in only a few of the reviews that discuss it)."""
-    firsts, how = covering(retriever, question, result, filters, found)
     loose = loose_label(retriever, question, result)
     if loose:  # no count from a label that only roughly matches the question, or a broad one
         return Coverage(reviews=0, years=None, how="", approximate=loose)
+    firsts, how = covering(retriever, question, result, filters, found)
     known = {c.doc_id for c in firsts}
     more = [f for d in dict.fromkeys(quoted) if d not in known and (f := retriever.catalog.first(d)).kind == "case_review"]
     if more:
