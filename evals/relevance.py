@@ -224,7 +224,7 @@ def report_split(cb: Casebook, split: str, judged: dict[tuple[str, str], Judged]
     first5: Counter[str] = Counter()
     heads: Counter[str] = Counter()
     misses: list[str] = []
-    unjudged = answered = with_on = empty = 0
+    unjudged = answered = with_on = empty = little = 0
     for row in sample_rows(split):
         answer = cb.ask(row["question"])
         if answer.refused:
@@ -249,6 +249,7 @@ def report_split(cb: Casebook, split: str, judged: dict[tuple[str, str], Judged]
             misses.append(row["id"])
         with_on += "on" in labels
         empty += not answer.citations
+        little += answer.little
     total = sum(counts.values())
     return {
         "questions": len(sample_rows(split)),
@@ -271,6 +272,7 @@ def report_split(cb: Casebook, split: str, judged: dict[tuple[str, str], Judged]
         # answers that quote nothing (the precision above says nothing of these).
         "answers_with_on": round(with_on / answered, 3) if answered else None,
         "answers_quoting_nothing": round(empty / answered, 3) if answered else None,
+        "little_answers": little,  # answered as "the collection has little squarely on this"
     }
 
 

@@ -5,8 +5,9 @@
 For every judged tuning question (evals/relevance.py's sample) it searches once, rebuilds each
 judged passage's features (the candidate pool, the answer's quotes and plain dense's quotes carry
 their section, source and rank), and fits a logistic model of "judged on" with L2 regularisation.
-Held-out figures come from 5-fold cross-validation grouped by question, so no question's passages
-are scored by a model that saw them. The thresholds are chosen on those out-of-fold scores:
+Held-out figures come from 5-fold cross-validation grouped by question family (the three
+phrasings of one NSPCC label), so no question's passages are scored by a model that saw them or
+its paraphrases. The thresholds are chosen on those out-of-fold scores:
 
 - ``keep`` and ``most``: the threshold and the cap on quotes at which what an answer would quote
   (each question's best-scoring pool clauses at or above the threshold, up to the cap) is judged on
@@ -104,7 +105,17 @@ def fit(x: np.ndarray, y: np.ndarray) -> Any:
     return LogisticRegression(C=C, max_iter=2000).fit(x, y)
 
 
+def families(groups: np.ndarray) -> np.ndarray:
+    """Each row's question family: the NSPCC label its question was written about. The generalisation
+    set phrases each label three ways, so folds grouped by question alone would score a question with
+    a model fitted on its paraphrases; out-of-fold figures group by family."""
+    rows = sample_rows("tuning")
+    names = sorted({r["label"] for r in rows})
+    return np.asarray([names.index(rows[int(g)]["label"]) for g in groups])
+
+
 def out_of_fold(x: np.ndarray, y: np.ndarray, groups: np.ndarray, folds: int = 5) -> np.ndarray:
+    """Out-of-fold probabilities, the folds made of whole ``groups`` (question families)."""
     p = np.zeros(len(y))
     for k in range(folds):
         test = groups % folds == k
@@ -159,7 +170,7 @@ def grid(cb: Casebook, write: bool) -> None:
                 path.write_text(model_toml(current["bias"], current["weights"], keep, head, int(most)), encoding="utf-8")
                 trial_cb = Casebook(load_settings(home=cb.settings.home, relevance_model=str(path)), embedder=cb.embedder)
                 r = report_split(trial_cb, "tuning", judged)
-                little = sum(trial_cb.ask(row["question"]).little for row in sample_rows("tuning"))
+                little = r["little_answers"]
                 met = sum((r[k] or 0) * sign >= target * sign for k, target, sign in TARGETS) + (r["topic_misses"] == 0)
                 key = (met, r["on_share"] or 0.0, -little)
                 row = {"keep": keep, "head": head, "most": most, "little": little, **{k: r[k] for k, _, _ in TARGETS}}
@@ -193,7 +204,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     x, y, groups, in_pool = rows_for(cb)
     print(f"{len(load_judgements(split='tuning'))} tuning judgements; {len(y)} matched to a clause of the retrieved sources")
-    p = out_of_fold(x, y, groups)
+    p = out_of_fold(x, y, families(groups))
     print(
         f"{len(y)} judged tuning passages over {len(set(groups.tolist()))} questions, {y.mean():.3f} judged on; "
         f"out-of-fold AUC {auc(p, y):.3f}"
@@ -246,7 +257,7 @@ def write(
         "The relevance stage's logistic model (assistant/answers/relevance.py): P(a practitioner judges a clause on the question).",
         f"Fitted by `python -m evals.train_relevance --write` on {datetime.date.today().isoformat()} to the TUNING split's judgements",
         f"only (evals/datasets/relevance.jsonl: {n} passages of {questions} questions; the sealed test split unread).",
-        f"Out-of-fold (5 folds grouped by question): AUC {oof_auc:.3f}; what an answer would quote at `keep` judged on {share:.3f},",
+        f"Out-of-fold (5 folds grouped by question family): AUC {oof_auc:.3f}; what an answer would quote at `keep` judged on {share:.3f},",
         f"questions left with nothing to quote {empty:.3f}. keep and most: the highest answer on-share leaving at most",
         f"{NOTHING_MAX} of questions with nothing; head: lowest reaching {HEAD_TARGET} precision over the pool; little: = keep.",
     ]

@@ -101,6 +101,15 @@ def test_one_passage_alone_is_shown_as_the_closest_not_as_a_theme() -> None:
     assert themed("what did reviews say about bruising?", HITS, counted, embed, closest=closest) is not little
 
 
+def test_themes_need_one_clause_surely_on_the_question_else_the_closest_are_shown() -> None:
+    little = Answer(question="q", text="little", citations=(), sources=(), refused=False, safety_notice=None)
+    sure = load_model(COSINE_RELEVANCE)
+    assert themed("what did reviews say about bruising?", HITS, counted, embed, closest=lambda p, h: little) is not little
+    # The same clauses, with the bar for "surely on the question" above any probability.
+    strict = partial(themed_answer, model=replace(sure, little=1.01))
+    assert strict("what did reviews say about bruising?", HITS, counted, embed, closest=lambda p, h: little) is little
+
+
 def test_every_line_cites_its_own_verbatim_clause_and_the_opening_cites_all() -> None:
     answer = themed("what did reviews say about bruising?", HITS, counted, embed)
     assert answer is not None

@@ -218,7 +218,10 @@ def themed_answer(
     # split, 2 of 7 answers resting on one quote quoted nothing on the question; none of 23 with more).
     # A follow-up (``asked``) keeps it: it answers the conversation so far, not a new topic.
     alone = closest is not None and asked is None and sum(len(g) for _, g in chosen) == 1
-    if not chosen or alone:
+    # Themes claim that reviews speak to the question: only when some clause is on it surely enough
+    # (``little``); below that, the closest passages are shown as such.
+    unsure = closest is not None and max(m.relevance for m in members) < model.little
+    if not chosen or alone or unsure:
         if closest is None or not members:
             return None
         # Clauses that speak to the question as surely as a theme's headline must (``head``) but cannot
