@@ -4,10 +4,9 @@
     cb.ensure_indexed()              # an explicit step: index the bundled collection if nothing is
     cb.ask(question) / cb.search(q)  # indexed yet (surfaces call it; nothing indexes behind your back)
 
-Consumes settings (and, for tests, an ``Embedder`` and a LangChain chat model that implement the same
-protocols as the real ones); owns the store, the retriever and the language model; produces
-``Answer``, ``ReviewHit``, ``Prompts``, ``Briefing``, ``Stats`` and ``IngestReport`` objects. Input is
-validated here, once, for every surface.
+Consumes settings (and, for tests, an ``Embedder`` and a LangChain chat model with the real ones'
+protocols); owns the store, the retriever and the language model; produces ``Answer``, ``ReviewHit``,
+``Prompts``, ``Briefing``, ``Stats`` and ``IngestReport`` objects. Input is validated here, once.
 """
 
 from __future__ import annotations
@@ -19,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from assistant import trainer
+from assistant.answers.quote_vectors import clause_embedder, keep_quotes, remember_quotes
 from assistant.answers.relevance import RelevanceModel, load_model
 from assistant.answers.support import OverlapJudge
 from assistant.answers.writing import Writer
@@ -60,8 +60,9 @@ class Casebook:
     # -- the index -------------------------------------------------------------------------------
     def ensure_indexed(self, on_ingest: Callable[[str], None] | None = None) -> IngestReport | None:
         """Index the bundled collection when nothing is indexed yet (surfaces call this before they
-        serve); None when there was already an index."""
+        serve); None when there was already an index (whose quotes' vectors are kept if they were not)."""
         if open_store(self.settings).count() > 0:
+            keep_quotes(self.retriever, self.embedder, self.settings.cache_dir, on_ingest)
             return None
         if on_ingest:
             on_ingest("nothing is indexed yet: indexing the bundled collection first (about a minute)")
@@ -70,17 +71,15 @@ class Casebook:
     def ingest(self, paths: Sequence[Path] | None = None, *, rebuild: bool = False, progress: bool = False) -> IngestReport:
         """Index the bundled collection (no paths) or the given files and folders, incrementally."""
         report = run_ingest(self.settings, paths, rebuild=rebuild, embedder=self._embedder, progress=progress)
-        self.refresh()
+        self._keeper.reset()  # re-read the index
+        if report.chunks:  # and keep every quote's vector, so first answers need not embed them
+            remember_quotes(self.retriever, self.embedder, self.settings.cache_dir)
         return report
 
     @property
     def retriever(self) -> Retriever:
         """The retriever over the index as it is now (assistant/retrieval/keeper.py)."""
         return self._keeper.current()
-
-    def refresh(self) -> None:
-        """Re-read the index (after an ingest in this process)."""
-        self._keeper.reset()
 
     def stats(self) -> Stats:
         return collect_stats(self.settings)
@@ -173,7 +172,7 @@ class Casebook:
     @property
     def router(self) -> Router:
         if self._clause_embedder is None:  # the candidate clauses' vectors, kept between questions
-            self._clause_embedder = RememberingEmbedder(self.embedder)
+            self._clause_embedder = clause_embedder(self.embedder, self.settings.cache_dir)
         return Router(self.retriever, self._clause_embedder, self.relevance, self.writer)
 
     def themed(self, question: str, filters: Filters = Filters()) -> Answer | None:

@@ -94,6 +94,20 @@ class RememberingEmbedder:
                     self._vectors.popitem(last=False)
         return [known[t].tolist() for t in texts]
 
+    def remember(self, texts: Sequence[str], vectors: np.ndarray) -> None:
+        """Start out knowing these texts' vectors (computed earlier by the same model); the capacity
+        grows to hold them all."""
+        with self._lock:
+            self._capacity = max(self._capacity, len(texts))
+            for t, v in zip(texts, np.asarray(vectors, dtype=np.float32), strict=True):
+                self._vectors.setdefault(t, v)
+            while len(self._vectors) > self._capacity:
+                self._vectors.popitem(last=False)
+
+    def known(self) -> int:
+        with self._lock:
+            return len(self._vectors)
+
 
 def offline() -> None:
     """Keep every library that could reach a model hub or send telemetry off the network."""

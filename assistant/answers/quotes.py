@@ -107,15 +107,23 @@ def trim_quote(quote: str, limit: int = MAX_QUOTE_CHARS) -> str:
     return quote[: cut if cut > 0 else limit].rstrip(" ,;:")
 
 
+def quotable(chunk: Chunk) -> list[tuple[str, int, str]]:
+    """(clause, offset, text) for every quote a passage offers: each clause, or, for a clause that
+    introduces a list, each of its items (the lead-in says nothing itself)."""
+    return [(clause, o, text) for offset, clause in clauses(chunk) for o, text in list_items(chunk, offset, clause) or [(offset, clause)]]
+
+
+def quotes_of(chunk: Chunk) -> list[str]:
+    """Every quote an answer may take from a passage, as it would quote it."""
+    return [trim_quote(text) for _, _, text in quotable(chunk)]
+
+
 def clause_points(hit: ReviewHit, chunk: Chunk, query: QueryTerms) -> list[Point]:
-    """Every clause of a passage as a scored point; a clause that introduces a list stands for its
-    items (the lead-in says nothing itself), each scored with the lead-in's words."""
-    out = []
-    for offset, clause in clauses(chunk):
-        for o, text in list_items(chunk, offset, clause) or [(offset, clause)]:
-            score = query.score(clause + " " + text, chunk.section)
-            out.append(Point(hit=hit, chunk=chunk, quote=trim_quote(text), offset=o, score=score))
-    return out
+    """Every quote of a passage as a scored point; a list's items are scored with their lead-in's words."""
+    return [
+        Point(hit=hit, chunk=chunk, quote=trim_quote(text), offset=o, score=query.score(clause + " " + text, chunk.section))
+        for clause, o, text in quotable(chunk)
+    ]
 
 
 @dataclass(frozen=True)
