@@ -49,7 +49,7 @@ from ingest.web import unlink
 from records.types import Answer, ReviewHit
 
 JUDGEMENTS = Path(__file__).parent / "datasets" / "relevance.jsonl"
-SAMPLE = {"tuning": 100, "test": 40}  # questions judged per split
+SAMPLE = {"tuning": 100, "test": 80}  # questions judged per split
 LABELS = ("on", "near", "off")
 RANK = {"off": 0, "near": 1, "on": 2}
 POOL_PER_SOURCE = 5  # clauses per drawn source judged on the tuning split (the stage chooses among these)
