@@ -76,6 +76,16 @@ def test_little_answer_names_the_reviews_of_a_label_that_truly_matches() -> None
     a = little_answer("broken bones", hits, Filters(), how="reviews carrying the NSPCC labels the question names: fractures", about=about)
     assert a.little and a.citations == () and "1 review in the collection carries" in a.text
     assert "Reviews to read: 2021 – Leeds – Child F." in a.text and [h.doc_id for h in a.sources] == ["a"]
+    # A topic's reviews are named all when they are few, the ones retrieval found first, newest first.
+    six = [passage("Summary.", doc=d, heading=f"{2015 + i} – Leeds – Child {d.upper()}", year=2015 + i) for i, d in enumerate("bcdefg")]
+    named = little_answer("broken bones", hits, Filters(), how="…", about=six).text.split("Reviews to read: ")[1]
+    assert (
+        named
+        == "2020 – Leeds – Child G; 2019 – Leeds – Child F; 2018 – Leeds – Child E; 2017 – Leeds – Child D; 2016 – Leeds – Child C; 2015 – Leeds – Child B."
+    )
+    seven = [*six, passage("Summary.", doc="h", heading="2014 – Leeds – Child H", year=2014)]
+    named = little_answer("broken bones", hits, Filters(), how="…", about=seven).text.split("Reviews to read: ")[1]
+    assert named == "2020 – Leeds – Child G; 2019 – Leeds – Child F; 2018 – Leeds – Child E."
 
 
 def test_little_answer_quotes_the_closest_passages_as_such_each_cited() -> None:

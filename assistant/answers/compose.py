@@ -28,6 +28,7 @@ NAMED_POINTS = 4  # a named source's own points, when the question asks for no p
 MAX_NAMED_PART = 12  # …and when it asks for one ("what did it recommend?"): all of them, up to this
 MAX_RELATED = 3  # other reviews shown after a named source's points
 LITTLE_NEAREST = 3  # sources named as the nearest when none speaks to the question
+LITTLE_ALL = 6  # … but a topic's reviews are named all when there are no more than this
 
 
 def source_points(hit: ReviewHit, query: QueryTerms, most: int = NAMED_POINTS) -> list[Point]:
@@ -163,7 +164,9 @@ def little_answer(
     markers = "".join(f"[{n}]" for n in range(1, len(closest) + 1))
     if about:
         found = {h.doc_id for h in hits}
-        named = sorted(about, key=lambda c: (c.doc_id not in found, -(c.meta.year or 0)))[:LITTLE_NEAREST]
+        # "6 reviews carry the label … Reviews to read:" names all six, not three of them.
+        most = len(about) if len(about) <= LITTLE_ALL else LITTLE_NEAREST
+        named = sorted(about, key=lambda c: (c.doc_id not in found, -(c.meta.year or 0)))[:most]
         lines = [
             str(
                 t["labelled"][tier].format(
