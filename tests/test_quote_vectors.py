@@ -59,10 +59,13 @@ def test_another_models_file_or_a_broken_one_means_starting_cold(indexed: Settin
         name = "another-model"
 
     assert clause_embedder(Other(), indexed.cache_dir).known() == 0
-    (indexed.cache_dir / FILE).write_bytes(b"not an npz file")
-    with caplog.at_level(logging.WARNING):
-        assert clause_embedder(FakeEmbedder(), indexed.cache_dir).known() == 0
-    assert "could not be read" in caplog.text
+    whole = (indexed.cache_dir / FILE).read_bytes()
+    for broken in (b"not an npz file", whole[: len(whole) // 2]):  # not a zip; a zip cut short
+        (indexed.cache_dir / FILE).write_bytes(broken)
+        caplog.clear()
+        with caplog.at_level(logging.WARNING):
+            assert clause_embedder(FakeEmbedder(), indexed.cache_dir).known() == 0
+        assert "could not be read" in caplog.text
     # Written afresh, whole, over the broken file.
     assert remember_quotes(cb.retriever, cb.embedder, indexed.cache_dir) == n
     assert clause_embedder(FakeEmbedder(), indexed.cache_dir).known() == n
@@ -86,3 +89,4 @@ def test_a_file_that_cannot_be_written_is_logged_not_raised(indexed: Settings, c
         assert remember_quotes(cb.retriever, cb.embedder, blocked) > 0
         keep_quotes(cb.retriever, cb.embedder, blocked)
     assert "could not be kept" in caplog.text
+    assert not list(indexed.cache_dir.glob(".quote-vectors-*")), "no half-written file left behind"

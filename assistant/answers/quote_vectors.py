@@ -17,6 +17,7 @@ from __future__ import annotations
 import logging
 import os
 import tempfile
+import zipfile
 from collections.abc import Callable
 from pathlib import Path
 
@@ -41,7 +42,7 @@ def _read(path: Path, model: str) -> tuple[list[str], np.ndarray]:
             vectors = data["vectors"].astype(np.float32)
     except FileNotFoundError:
         return [], np.zeros((0, 0), np.float32)
-    except (OSError, KeyError, ValueError) as exc:
+    except (OSError, KeyError, ValueError, EOFError, zipfile.BadZipFile) as exc:
         log.warning("the kept quote vectors at %s could not be read (%s): answers embed their quotes as they go", path, exc)
         return [], np.zeros((0, 0), np.float32)
     if len(texts) != len(vectors):
@@ -63,6 +64,7 @@ def remember_quotes(retriever: Retriever, embedder: Embedder, cache_dir: Path) -
     if missing:
         kept.update(zip(missing, np.asarray(embed_short(missing, embedder.embed), dtype=np.float32), strict=True))
     vectors = np.stack([kept[t] for t in texts]) if texts else np.zeros((0, 0), np.float32)
+    tmp: str | None = None
     try:
         cache_dir.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=cache_dir, prefix=".quote-vectors-", suffix=".npz")
@@ -71,6 +73,8 @@ def remember_quotes(retriever: Retriever, embedder: Embedder, cache_dir: Path) -
         os.replace(tmp, path)
     except OSError as exc:
         log.warning("the quote vectors could not be kept at %s (%s): answers will embed their quotes as they go", path, exc)
+        if tmp is not None:
+            Path(tmp).unlink(missing_ok=True)
     return len(texts)
 
 

@@ -220,7 +220,7 @@ def themed_answer(
     alone = closest is not None and asked is None and sum(len(g) for _, g in chosen) == 1
     # Themes claim that reviews speak to the question: only when some clause is on it surely enough
     # (``little``); below that, the closest passages are shown as such.
-    unsure = closest is not None and max(m.relevance for m in members) < model.little
+    unsure = closest is not None and bool(members) and max(m.relevance for m in members) < model.little
     if not chosen or alone or unsure:
         if closest is None or not members:
             return None
