@@ -65,7 +65,7 @@ class Casebook:
             keep_quotes(self.retriever, self.embedder, self.settings.cache_dir, on_ingest)
             return None
         if on_ingest:
-            on_ingest("nothing is indexed yet: indexing the bundled collection first (about a minute)")
+            on_ingest("nothing is indexed yet: indexing the bundled collection first (a few minutes)")
         return self.ingest()
 
     def ingest(self, paths: Sequence[Path] | None = None, *, rebuild: bool = False, progress: bool = False) -> IngestReport:

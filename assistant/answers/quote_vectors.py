@@ -70,6 +70,7 @@ def remember_quotes(retriever: Retriever, embedder: Embedder, cache_dir: Path) -
         fd, tmp = tempfile.mkstemp(dir=cache_dir, prefix=".quote-vectors-", suffix=".npz")
         with os.fdopen(fd, "wb") as fh:
             np.savez(fh, model=np.asarray(model), texts=np.asarray(texts, dtype=str), vectors=vectors)
+        os.chmod(tmp, 0o644)  # as the other caches beside it (a temporary file is made owner-only)
         os.replace(tmp, path)
     except OSError as exc:
         log.warning("the quote vectors could not be kept at %s (%s): answers will embed their quotes as they go", path, exc)
