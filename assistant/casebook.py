@@ -62,7 +62,7 @@ class Casebook:
         """Index the bundled collection when nothing is indexed yet (surfaces call this before they
         serve); None when there was already an index (whose quotes' vectors are kept if they were not)."""
         if open_store(self.settings).count() > 0:
-            keep_quotes(self.retriever, self.embedder, self.settings.cache_dir, on_ingest)
+            keep_quotes(self.settings.cache_dir, lambda: (self.retriever, self.embedder), on_ingest)
             return None
         if on_ingest:
             on_ingest("nothing is indexed yet: indexing the bundled collection first (a few minutes)")

@@ -48,6 +48,10 @@ def test_an_ingest_keeps_every_quote_and_answers_then_embed_none_of_them(indexed
     assert fresh.texts == 0  # every vector came from the kept file
     remembering.embed(["a clause no passage holds"])
     assert fresh.texts == 1
+    # An ingest that finds nothing new embeds nothing and leaves the kept file as it was.
+    before, texts_before = (indexed.cache_dir / FILE).stat().st_mtime_ns, embedder.texts
+    assert cb.ingest().written == 0
+    assert (indexed.cache_dir / FILE).stat().st_mtime_ns == before and embedder.texts == texts_before
 
 
 def test_another_models_file_or_a_broken_one_means_starting_cold(indexed: Settings, caplog: pytest.LogCaptureFixture) -> None:
@@ -79,6 +83,9 @@ def test_an_index_without_kept_quotes_gets_them_once_at_the_door(indexed: Settin
     assert (indexed.cache_dir / FILE).exists() and len(said) == 1 and "once" in said[0]
     cb.ensure_indexed(on_ingest=said.append)
     assert len(said) == 1
+    # With the file kept, the door opens nothing: no model is loaded until a question needs it.
+    opened = Casebook(indexed)
+    assert opened.ensure_indexed() is None and opened._embedder is None
 
 
 def test_a_file_that_cannot_be_written_is_logged_not_raised(indexed: Settings, caplog: pytest.LogCaptureFixture) -> None:
@@ -87,6 +94,6 @@ def test_a_file_that_cannot_be_written_is_logged_not_raised(indexed: Settings, c
     blocked.write_text("a file where the cache folder would be")
     with caplog.at_level(logging.WARNING):
         assert remember_quotes(cb.retriever, cb.embedder, blocked) > 0
-        keep_quotes(cb.retriever, cb.embedder, blocked)
+        keep_quotes(blocked, lambda: (cb.retriever, cb.embedder))
     assert "could not be kept" in caplog.text
     assert not list(indexed.cache_dir.glob(".quote-vectors-*")), "no half-written file left behind"

@@ -61,6 +61,8 @@ def remember_quotes(retriever: Retriever, embedder: Embedder, cache_dir: Path) -
     old_texts, old_vectors = _read(path, model)
     kept = {t: v for t, v in zip(old_texts, old_vectors, strict=True)}
     missing = [t for t in texts if t not in kept]
+    if not missing and old_texts == texts:  # unchanged (an ingest that found nothing new): nothing to write
+        return len(texts)
     if missing:
         kept.update(zip(missing, np.asarray(embed_short(missing, embedder.embed), dtype=np.float32), strict=True))
     vectors = np.stack([kept[t] for t in texts]) if texts else np.zeros((0, 0), np.float32)
@@ -79,13 +81,14 @@ def remember_quotes(retriever: Retriever, embedder: Embedder, cache_dir: Path) -
     return len(texts)
 
 
-def keep_quotes(retriever: Retriever, embedder: Embedder, cache_dir: Path, say: Callable[[str], None] | None = None) -> None:
-    """``remember_quotes`` for an index whose quotes' vectors were never kept (one indexed before they were)."""
+def keep_quotes(cache_dir: Path, parts: Callable[[], tuple[Retriever, Embedder]], say: Callable[[str], None] | None = None) -> None:
+    """``remember_quotes`` for an index whose quotes' vectors were never kept (one indexed before they
+    were). ``parts`` opens the retriever and the embedder, only then: with the file kept, nothing is opened."""
     if (cache_dir / FILE).exists():
         return
     if say:
         say("keeping the vectors of the index's quotes, once, so answers need not embed them (under a minute)")
-    remember_quotes(retriever, embedder, cache_dir)
+    remember_quotes(*parts(), cache_dir)
 
 
 def clause_embedder(embedder: Embedder, cache_dir: Path) -> RememberingEmbedder:
